@@ -3,4 +3,10 @@
 
 pub mod error;
 pub mod filter;
+pub mod group;
+pub mod ids;
+pub mod member;
+pub mod ports;
 pub mod schema;
+pub mod tenant;
+pub mod time;
