@@ -6,13 +6,16 @@ mod common;
 mod discovery;
 mod enterprise;
 mod group;
+mod normalize;
 mod resource_type;
 mod types;
 mod user;
+mod value;
 
 pub use discovery::{RESOURCE_TYPE_URN, SCHEMA_URN, resource_type_json, schema_json};
 pub use enterprise::ENTERPRISE_USER_URN;
 pub use group::GROUP_URN;
+pub use normalize::{Normalized, normalize};
 pub use resource_type::*;
 pub use types::*;
 pub use user::USER_URN;
