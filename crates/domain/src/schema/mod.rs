@@ -7,6 +7,7 @@ mod discovery;
 mod enterprise;
 mod group;
 mod normalize;
+mod projection;
 mod resource_type;
 mod types;
 mod user;
@@ -16,6 +17,7 @@ pub use discovery::{RESOURCE_TYPE_URN, SCHEMA_URN, resource_type_json, schema_js
 pub use enterprise::ENTERPRISE_USER_URN;
 pub use group::GROUP_URN;
 pub use normalize::{Normalized, normalize};
+pub use projection::Projection;
 pub use resource_type::*;
 pub use types::*;
 pub use user::USER_URN;
