@@ -2,4 +2,17 @@
 //! in-memory evaluator used for value-filter PATCH paths. Translation to SQL lives in the store.
 
 mod ast;
+mod cursor;
+mod literal;
+mod op;
+mod parse;
+mod path;
+mod print;
+
 pub use ast::*;
+pub use cursor::{MAX_INPUT_BYTES, MAX_NESTING};
+pub use parse::parse_filter;
+pub use path::parse_patch_path;
+
+#[cfg(test)]
+mod parse_tests;
