@@ -22,8 +22,17 @@ pub struct Group {
 impl Group {
     /// Refreshes the row's keys from `resource` after a write.
     pub fn sync_keys(&mut self) {
-        self.display_name = self.resource.get("displayName").and_then(Value::as_str).unwrap_or_default().to_owned();
-        self.external_id = self.resource.get("externalId").and_then(Value::as_str).map(str::to_owned);
+        self.display_name = self
+            .resource
+            .get("displayName")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        self.external_id = self
+            .resource
+            .get("externalId")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
     }
 }
 

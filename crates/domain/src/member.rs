@@ -127,12 +127,17 @@ pub fn member_email(resource: &Map<String, Value>) -> Option<String> {
         .or_else(|| {
             emails
                 .iter()
-                .find(|e| e.get("type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("work")))
+                .find(|e| {
+                    e.get("type")
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| t.eq_ignore_ascii_case("work"))
+                })
                 .and_then(value_of)
         })
         .or_else(|| emails.iter().find_map(value_of))
         .or_else(|| str_at(resource, "userName").filter(|u| u.contains('@')));
-    pick.map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty())
+    pick.map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty())
 }
 
 /// Derives the lookup keys and the filter index from a normalised User resource.
@@ -151,7 +156,10 @@ pub fn member_keys(resource: &Map<String, Value>, identifier: UniqueIdentifier) 
         identifier_lc,
         external_id: str_at(resource, "externalId").map(str::to_owned),
         display_name: str_at(resource, "displayName").map(str::to_owned),
-        active: resource.get("active").and_then(Value::as_bool).unwrap_or(true),
+        active: resource
+            .get("active")
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
         values: index_values(resource),
     }
 }
@@ -170,13 +178,21 @@ fn push_value(out: &mut Vec<IndexedValue>, path: &str, idx: i32, v: &Value) {
         Value::Object(sub) => {
             for (k, sv) in sub {
                 if let Some(text) = scalar_text(sv) {
-                    out.push(IndexedValue { path: format!("{path}.{}", k.to_lowercase()), idx, value: Some(text) });
+                    out.push(IndexedValue {
+                        path: format!("{path}.{}", k.to_lowercase()),
+                        idx,
+                        value: Some(text),
+                    });
                 }
             }
         }
         other => {
             if let Some(text) = scalar_text(other) {
-                out.push(IndexedValue { path: path.to_owned(), idx, value: Some(text) });
+                out.push(IndexedValue {
+                    path: path.to_owned(),
+                    idx,
+                    value: Some(text),
+                });
             }
         }
     }
@@ -188,7 +204,11 @@ fn index_attribute(out: &mut Vec<IndexedValue>, path: &str, v: &Value) {
             for (i, item) in items.iter().enumerate() {
                 let idx = i32::try_from(i).unwrap_or(i32::MAX);
                 if item.is_object() {
-                    out.push(IndexedValue { path: path.to_owned(), idx, value: None });
+                    out.push(IndexedValue {
+                        path: path.to_owned(),
+                        idx,
+                        value: None,
+                    });
                 }
                 push_value(out, path, idx, item);
             }
@@ -229,9 +249,12 @@ mod tests {
 
     #[test]
     fn the_email_is_the_primary_then_work_then_first_then_username() {
-        let r = obj(json!({"userName":"u","emails":[{"value":"a@x"},{"value":"W@X","type":"work"},{"value":"p@x","primary":true}]}));
+        let r = obj(
+            json!({"userName":"u","emails":[{"value":"a@x"},{"value":"W@X","type":"work"},{"value":"p@x","primary":true}]}),
+        );
         assert_eq!(member_email(&r).as_deref(), Some("p@x"));
-        let r = obj(json!({"userName":"u","emails":[{"value":"a@x"},{"value":" W@X ","type":"work"}]}));
+        let r =
+            obj(json!({"userName":"u","emails":[{"value":"a@x"},{"value":" W@X ","type":"work"}]}));
         assert_eq!(member_email(&r).as_deref(), Some("w@x"));
         let r = obj(json!({"userName":"u","emails":[{"value":"a@x"}]}));
         assert_eq!(member_email(&r).as_deref(), Some("a@x"));
@@ -243,8 +266,14 @@ mod tests {
     #[test]
     fn the_identifier_follows_the_tenant_setting() {
         let r = obj(json!({"userName":"Bob","emails":[{"value":"Bob@X.com"}]}));
-        assert_eq!(member_keys(&r, UniqueIdentifier::Email).identifier_lc, "bob@x.com");
-        assert_eq!(member_keys(&r, UniqueIdentifier::UserName).identifier_lc, "bob");
+        assert_eq!(
+            member_keys(&r, UniqueIdentifier::Email).identifier_lc,
+            "bob@x.com"
+        );
+        assert_eq!(
+            member_keys(&r, UniqueIdentifier::UserName).identifier_lc,
+            "bob"
+        );
     }
 
     #[test]
@@ -255,13 +284,25 @@ mod tests {
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"R&D","manager":{"value":"m1"}}
         }));
         let v = index_values(&r);
-        assert!(v.contains(&IndexedValue { path: "emails".into(), idx: 1, value: None }));
-        assert!(v.contains(&IndexedValue { path: "emails.type".into(), idx: 1, value: Some("home".into()) }));
+        assert!(v.contains(&IndexedValue {
+            path: "emails".into(),
+            idx: 1,
+            value: None
+        }));
+        assert!(v.contains(&IndexedValue {
+            path: "emails.type".into(),
+            idx: 1,
+            value: Some("home".into())
+        }));
         assert!(v.contains(&IndexedValue {
             path: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user:manager.value".into(),
             idx: 0,
             value: Some("m1".into())
         }));
-        assert!(v.contains(&IndexedValue { path: "username".into(), idx: 0, value: Some("u".into()) }));
+        assert!(v.contains(&IndexedValue {
+            path: "username".into(),
+            idx: 0,
+            value: Some("u".into())
+        }));
     }
 }

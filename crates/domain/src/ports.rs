@@ -65,7 +65,11 @@ pub trait TenantStore: Send + Sync {
     async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>, StoreError>;
     async fn tenant_by_id(&self, id: &TenantId) -> Result<Option<Tenant>, StoreError>;
     async fn list_tenants(&self) -> Result<Vec<Tenant>, StoreError>;
-    async fn update_tenant_settings(&self, id: &TenantId, settings: &TenantSettings) -> Result<(), StoreError>;
+    async fn update_tenant_settings(
+        &self,
+        id: &TenantId,
+        settings: &TenantSettings,
+    ) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -81,27 +85,56 @@ pub trait TokenStore: Send + Sync {
 #[async_trait]
 pub trait MemberStore: Send + Sync {
     async fn member(&self, tenant: &TenantId, id: &MemberId) -> Result<Option<Member>, StoreError>;
-    async fn member_by_identifier(&self, tenant: &TenantId, identifier_lc: &str) -> Result<Option<Member>, StoreError>;
-    async fn member_by_user_name(&self, tenant: &TenantId, user_name_lc: &str) -> Result<Option<Member>, StoreError>;
+    async fn member_by_identifier(
+        &self,
+        tenant: &TenantId,
+        identifier_lc: &str,
+    ) -> Result<Option<Member>, StoreError>;
+    async fn member_by_user_name(
+        &self,
+        tenant: &TenantId,
+        user_name_lc: &str,
+    ) -> Result<Option<Member>, StoreError>;
     /// Inserts a member; `Conflict` when its userName or identifier is taken.
     async fn insert_member(&self, member: &Member, keys: &MemberKeys) -> Result<(), StoreError>;
     /// Writes `member` (whose `version` is the new one) if the stored version is still
     /// `expected_version`, else `VersionMismatch`.
-    async fn update_member(&self, member: &Member, keys: &MemberKeys, expected_version: i64) -> Result<(), StoreError>;
+    async fn update_member(
+        &self,
+        member: &Member,
+        keys: &MemberKeys,
+        expected_version: i64,
+    ) -> Result<(), StoreError>;
     async fn delete_member(&self, tenant: &TenantId, id: &MemberId) -> Result<bool, StoreError>;
     /// Members visible to SCIM that match the query; the filter runs in the database.
-    async fn list_members(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<Member>, StoreError>;
+    async fn list_members(
+        &self,
+        tenant: &TenantId,
+        query: &ListQuery,
+    ) -> Result<Page<Member>, StoreError>;
     /// Which of `ids` are members of the tenant visible to SCIM, each resolved by id or, failing
     /// that, by the tenant's unique identifier (SEMANTICS 3). Returns (as given, resolved id).
-    async fn resolve_members(&self, tenant: &TenantId, ids: &[String]) -> Result<Vec<(String, MemberId)>, StoreError>;
+    async fn resolve_members(
+        &self,
+        tenant: &TenantId,
+        ids: &[String],
+    ) -> Result<Vec<(String, MemberId)>, StoreError>;
 }
 
 #[async_trait]
 pub trait GroupStore: Send + Sync {
     async fn group(&self, tenant: &TenantId, id: &GroupId) -> Result<Option<Group>, StoreError>;
-    async fn group_by_display_name(&self, tenant: &TenantId, name_lc: &str) -> Result<Option<Group>, StoreError>;
+    async fn group_by_display_name(
+        &self,
+        tenant: &TenantId,
+        name_lc: &str,
+    ) -> Result<Option<Group>, StoreError>;
     /// The members of these groups, visible to SCIM, in a stable order.
-    async fn group_members(&self, tenant: &TenantId, groups: &[GroupId]) -> Result<Vec<GroupMemberRef>, StoreError>;
+    async fn group_members(
+        &self,
+        tenant: &TenantId,
+        groups: &[GroupId],
+    ) -> Result<Vec<GroupMemberRef>, StoreError>;
     /// Inserts a group with its members; `Conflict` when the displayName is taken.
     async fn insert_group(&self, group: &Group, members: &[MemberId]) -> Result<(), StoreError>;
     /// In one transaction: writes `group` if its stored version is still `expected_version`
@@ -113,9 +146,17 @@ pub trait GroupStore: Send + Sync {
         changes: &[MembershipChange],
     ) -> Result<(), StoreError>;
     async fn delete_group(&self, tenant: &TenantId, id: &GroupId) -> Result<bool, StoreError>;
-    async fn list_groups(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<Group>, StoreError>;
+    async fn list_groups(
+        &self,
+        tenant: &TenantId,
+        query: &ListQuery,
+    ) -> Result<Page<Group>, StoreError>;
     /// The groups a member belongs to (for the User `groups` attribute).
-    async fn groups_of_member(&self, tenant: &TenantId, member: &MemberId) -> Result<Vec<Group>, StoreError>;
+    async fn groups_of_member(
+        &self,
+        tenant: &TenantId,
+        member: &MemberId,
+    ) -> Result<Vec<Group>, StoreError>;
 }
 
 /// Everything a SCIM request may need.

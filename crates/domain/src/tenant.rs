@@ -10,16 +10,24 @@ use crate::time::Timestamp;
 pub struct Slug(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid tenant slug {0:?}: use 1-63 characters a-z, 0-9 and '-', starting with a letter or digit")]
+#[error(
+    "invalid tenant slug {0:?}: use 1-63 characters a-z, 0-9 and '-', starting with a letter or digit"
+)]
 pub struct InvalidSlug(pub String);
 
 impl Slug {
     pub fn parse(raw: &str) -> Result<Self, InvalidSlug> {
         let ok = !raw.is_empty()
             && raw.len() <= 63
-            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !raw.starts_with('-');
-        if ok { Ok(Self(raw.to_owned())) } else { Err(InvalidSlug(raw.to_owned())) }
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(InvalidSlug(raw.to_owned()))
+        }
     }
     pub fn as_str(&self) -> &str {
         &self.0

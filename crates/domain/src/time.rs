@@ -22,7 +22,9 @@ impl Timestamp {
     /// Parses an RFC 3339 date-time with any fractional precision and offset.
     pub fn parse_rfc3339(s: &str) -> Option<Self> {
         let t = OffsetDateTime::parse(s.trim(), &Rfc3339).ok()?;
-        i64::try_from(t.unix_timestamp_nanos().div_euclid(1_000_000)).ok().map(Self)
+        i64::try_from(t.unix_timestamp_nanos().div_euclid(1_000_000))
+            .ok()
+            .map(Self)
     }
     /// RFC 3339 in UTC with milliseconds, e.g. `2026-11-23T10:44:00.123Z`.
     pub fn to_rfc3339(self) -> String {
@@ -58,7 +60,10 @@ mod tests {
     #[test]
     fn offsets_and_long_fractions_are_read() {
         let t = Timestamp::parse_rfc3339("2015-10-10T14:38:21.8617979-07:00");
-        assert_eq!(t.map(Timestamp::to_rfc3339).as_deref(), Some("2015-10-10T21:38:21.861Z"));
+        assert_eq!(
+            t.map(Timestamp::to_rfc3339).as_deref(),
+            Some("2015-10-10T21:38:21.861Z")
+        );
         assert_eq!(Timestamp::parse_rfc3339("yesterday"), None);
     }
 }

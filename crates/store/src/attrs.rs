@@ -3,7 +3,7 @@
 //! and caseExact; unknown attributes are refused (→ 400 invalidFilter).
 
 use scimgate_domain::filter::AttrPath;
-use scimgate_domain::schema::{self, AttrType, AttributeDef, ResourceType};
+use scimgate_domain::schema::{self, AttrType, AttributeDef, ResourceType, SchemaRef};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -13,10 +13,20 @@ pub enum Target {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolved {
-    Column { column: &'static str, type_: AttrType, case_exact: bool },
+    Column {
+        column: &'static str,
+        type_: AttrType,
+        case_exact: bool,
+    },
     /// A path in `member_values` (lower-case), with the attribute's semantics.
     /// `multi_complex` marks a multi-valued complex attribute named without a sub-attribute.
-    Values { path: String, type_: AttrType, case_exact: bool, multi_complex: bool, complex: bool },
+    Values {
+        path: String,
+        type_: AttrType,
+        case_exact: bool,
+        multi_complex: bool,
+        complex: bool,
+    },
     Constant(&'static str),
     GroupMembers,
 }
@@ -39,25 +49,40 @@ fn name_of(p: &AttrPath) -> String {
 }
 
 fn core_urn(target: Target) -> &'static str {
-    resource_type(target).core.id
+    resource_type(target).schema.id
 }
 
 /// Resolves `path` (relative to `parent` inside a value filter `parent[...]`).
-pub fn resolve(target: Target, path: &AttrPath, parent: Option<&AttrPath>) -> Result<Resolved, String> {
+pub fn resolve(
+    target: Target,
+    path: &AttrPath,
+    parent: Option<&AttrPath>,
+) -> Result<Resolved, String> {
     let unknown = || format!("unknown attribute {:?} in filter", name_of(path));
     let rt = resource_type(target);
     // Inside `emails[...]`, `type` means `emails.type`.
     let full = match parent {
         Some(pa) => {
             if path.urn.is_some() || path.sub.is_some() {
-                return Err(format!("{:?} inside {}[...] must name a sub-attribute", name_of(path), pa.attr));
+                return Err(format!(
+                    "{:?} inside {}[...] must name a sub-attribute",
+                    name_of(path),
+                    pa.attr
+                ));
             }
-            AttrPath { urn: pa.urn.clone(), attr: pa.attr.clone(), sub: Some(path.attr.clone()) }
+            AttrPath {
+                urn: pa.urn.clone(),
+                attr: pa.attr.clone(),
+                sub: Some(path.attr.clone()),
+            }
         }
         None => path.clone(),
     };
     // The core schema's URN prefix adds nothing (RFC 7644 §3.10).
-    let urn = full.urn.as_deref().filter(|u| !u.eq_ignore_ascii_case(core_urn(target)));
+    let urn = full
+        .urn
+        .as_deref()
+        .filter(|u| !u.eq_ignore_ascii_case(core_urn(target)));
     let attr = full.attr.as_str();
     let sub = full.sub.as_deref();
 
@@ -67,13 +92,23 @@ pub fn resolve(target: Target, path: &AttrPath, parent: Option<&AttrPath>) -> Re
         }
     }
     if target == Target::Groups {
-        return Err(format!("{:?} cannot be used in a Groups filter", name_of(path)));
+        return Err(format!(
+            "{:?} cannot be used in a Groups filter",
+            name_of(path)
+        ));
     }
-    let lookup = AttrPath { urn: urn.map(str::to_owned), attr: attr.to_owned(), sub: None };
-    let def: &AttributeDef = rt.attribute(&lookup).ok_or_else(unknown)?;
-    let base = match urn {
-        Some(u) => format!("{}:{}", u.to_lowercase(), def.name.to_lowercase()),
-        None => def.name.to_lowercase(),
+    let lookup = AttrPath {
+        urn: full.urn.clone(),
+        attr: attr.to_owned(),
+        sub: None,
+    };
+    let found = rt.resolve(&lookup).ok_or_else(unknown)?;
+    let def: &AttributeDef = found.attr;
+    let base = match found.schema {
+        SchemaRef::Extension(ext) => {
+            format!("{}:{}", ext.id.to_lowercase(), def.name.to_lowercase())
+        }
+        SchemaRef::Core => def.name.to_lowercase(),
     };
     match sub {
         Some(s) => {
@@ -112,7 +147,13 @@ fn is(a: &str, b: &str) -> bool {
 }
 
 fn column(target: Target, attr: &str, sub: Option<&str>) -> Option<Resolved> {
-    let col = |column, type_, case_exact| Some(Resolved::Column { column, type_, case_exact });
+    let col = |column, type_, case_exact| {
+        Some(Resolved::Column {
+            column,
+            type_,
+            case_exact,
+        })
+    };
     let table_meta = |created, modified, rt| match sub {
         Some(s) if is(s, "created") => col(created, AttrType::DateTime, true),
         Some(s) if is(s, "lastModified") => col(modified, AttrType::DateTime, true),
@@ -126,16 +167,22 @@ fn column(target: Target, attr: &str, sub: Option<&str>) -> Option<Resolved> {
             (a, None) if is(a, "userName") => col("members.user_name_lc", AttrType::String, false),
             (a, None) if is(a, "externalId") => col("members.external_id", AttrType::String, true),
             (a, None) if is(a, "active") => col("members.active", AttrType::Boolean, true),
-            (a, _) if is(a, "meta") => table_meta("members.created", "members.last_modified", "User"),
+            (a, _) if is(a, "meta") => {
+                table_meta("members.created", "members.last_modified", "User")
+            }
             _ => None,
         },
         Target::Groups => match (attr, sub) {
             (a, None) if is(a, "id") => col("groups.id", AttrType::String, true),
-            (a, None) if is(a, "displayName") => col("groups.display_name_lc", AttrType::String, false),
+            (a, None) if is(a, "displayName") => {
+                col("groups.display_name_lc", AttrType::String, false)
+            }
             (a, None) if is(a, "externalId") => col("groups.external_id", AttrType::String, true),
             (a, None) if is(a, "members") => Some(Resolved::GroupMembers),
             (a, Some(s)) if is(a, "members") && is(s, "value") => Some(Resolved::GroupMembers),
-            (a, _) if is(a, "meta") => table_meta("groups.created", "groups.last_modified", "Group"),
+            (a, _) if is(a, "meta") => {
+                table_meta("groups.created", "groups.last_modified", "Group")
+            }
             _ => None,
         },
     }

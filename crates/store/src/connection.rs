@@ -56,8 +56,15 @@ impl DatabaseUrl {
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
             return Self::Postgres(raw.to_owned());
         }
-        let path = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")).unwrap_or(raw);
-        Self::Sqlite(PathBuf::from(if path.is_empty() { Self::DEFAULT_SQLITE } else { path }))
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .unwrap_or(raw);
+        Self::Sqlite(PathBuf::from(if path.is_empty() {
+            Self::DEFAULT_SQLITE
+        } else {
+            path
+        }))
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -81,7 +88,9 @@ pub struct DbStore {
 
 impl std::fmt::Debug for DbStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DbStore").field("url", &self.url).finish_non_exhaustive()
+        f.debug_struct("DbStore")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -114,7 +123,9 @@ macro_rules! with_conn {
 }
 pub(crate) use with_conn;
 
-fn sqlite_setup(url: &str) -> futures_util::future::BoxFuture<'_, diesel::ConnectionResult<SqliteConn>> {
+fn sqlite_setup(
+    url: &str,
+) -> futures_util::future::BoxFuture<'_, diesel::ConnectionResult<SqliteConn>> {
     async move {
         let mut conn = SqliteConn::establish(url).await?;
         conn.batch_execute(SQLITE_PRAGMAS)
@@ -145,8 +156,10 @@ impl DbStore {
                 ensure_parent(path)?;
                 let mut config = ManagerConfig::default();
                 config.custom_setup = Box::new(sqlite_setup);
-                let manager =
-                    AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path.to_string_lossy(), config);
+                let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(
+                    path.to_string_lossy(),
+                    config,
+                );
                 Backend::Sqlite(
                     Pool::builder(manager)
                         .max_size(max_connections.max(1))
@@ -158,7 +171,10 @@ impl DbStore {
                 )
             }
         };
-        let store = Self { backend, url: url.clone() };
+        let store = Self {
+            backend,
+            url: url.clone(),
+        };
         store.ping().await?;
         Ok(store)
     }
@@ -199,20 +215,34 @@ fn ensure_parent(path: &Path) -> Result<(), StoreError> {
 }
 
 fn run_migrations(url: &DatabaseUrl) -> Result<Vec<String>, String> {
-    let versions = |v: Vec<diesel::migration::MigrationVersion<'_>>| v.iter().map(ToString::to_string).collect();
+    let versions = |v: Vec<diesel::migration::MigrationVersion<'_>>| {
+        v.iter().map(ToString::to_string).collect()
+    };
     match url {
         DatabaseUrl::Postgres(u) => {
-            let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(u).map_err(|e| e.to_string())?;
-            diesel::sql_query("SELECT pg_advisory_lock(7305711)").execute(&mut conn).map_err(|e| e.to_string())?;
-            let result = conn.run_pending_migrations(POSTGRES_MIGRATIONS).map(versions).map_err(|e| e.to_string());
-            let _unlock = diesel::sql_query("SELECT pg_advisory_unlock(7305711)").execute(&mut conn);
+            let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(u)
+                .map_err(|e| e.to_string())?;
+            diesel::sql_query("SELECT pg_advisory_lock(7305711)")
+                .execute(&mut conn)
+                .map_err(|e| e.to_string())?;
+            let result = conn
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(versions)
+                .map_err(|e| e.to_string());
+            let _unlock =
+                diesel::sql_query("SELECT pg_advisory_unlock(7305711)").execute(&mut conn);
             result
         }
         DatabaseUrl::Sqlite(path) => {
             ensure_parent(path).map_err(|e| e.to_string())?;
-            let mut conn = SqliteConnection::establish(&path.to_string_lossy()).map_err(|e| e.to_string())?;
-            diesel::sql_query("PRAGMA foreign_keys = ON").execute(&mut conn).map_err(|e| e.to_string())?;
-            conn.run_pending_migrations(SQLITE_MIGRATIONS).map(versions).map_err(|e| e.to_string())
+            let mut conn =
+                SqliteConnection::establish(&path.to_string_lossy()).map_err(|e| e.to_string())?;
+            diesel::sql_query("PRAGMA foreign_keys = ON")
+                .execute(&mut conn)
+                .map_err(|e| e.to_string())?;
+            conn.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(versions)
+                .map_err(|e| e.to_string())
         }
     }
 }

@@ -35,9 +35,18 @@ fn conflict_subject(text: &str) -> &'static str {
 impl From<DbError> for StoreError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::Diesel(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) => {
-                let text = format!("{} {}", info.constraint_name().unwrap_or_default(), info.message());
-                StoreError::Conflict { what: conflict_subject(&text) }
+            DbError::Diesel(DieselError::DatabaseError(
+                DatabaseErrorKind::UniqueViolation,
+                info,
+            )) => {
+                let text = format!(
+                    "{} {}",
+                    info.constraint_name().unwrap_or_default(),
+                    info.message()
+                );
+                StoreError::Conflict {
+                    what: conflict_subject(&text),
+                }
             }
             DbError::Diesel(DieselError::NotFound) => StoreError::NotFound,
             DbError::Domain(d) => d,

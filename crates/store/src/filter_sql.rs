@@ -7,7 +7,7 @@ use scimgate_domain::filter::{AttrPath, CompValue, CompareOp, Filter};
 use scimgate_domain::schema::AttrType;
 use scimgate_domain::time::Timestamp;
 
-use crate::attrs::{self, Target, Resolved};
+use crate::attrs::{self, Resolved, Target};
 use crate::sql::SqlFrag;
 
 /// Why a filter cannot run (→ 400 invalidFilter).
@@ -47,7 +47,11 @@ impl Translator {
     fn filter(&mut self, f: &Filter, el: Option<&Element<'_>>, out: &mut SqlFrag) -> R {
         match f {
             Filter::And(a, b) | Filter::Or(a, b) => {
-                let op = if matches!(f, Filter::And(..)) { " AND " } else { " OR " };
+                let op = if matches!(f, Filter::And(..)) {
+                    " AND "
+                } else {
+                    " OR "
+                };
                 out.sql("(");
                 self.filter(a, el, out)?;
                 out.sql(op);
@@ -76,14 +80,25 @@ impl Translator {
     fn value_path(&mut self, path: &AttrPath, inner: &Filter, out: &mut SqlFrag) -> R {
         let resolved = attrs::resolve(self.target, path, None).map_err(FilterSqlError)?;
         match resolved {
-            Resolved::Values { path: p, multi_complex: true, .. } => {
+            Resolved::Values {
+                path: p,
+                multi_complex: true,
+                ..
+            } => {
                 let alias = self.next_alias();
                 out.sql(&format!(
                     "EXISTS (SELECT 1 FROM member_values {alias} WHERE {alias}.member_id = members.id AND {alias}.path = "
                 ))
                 .text(p)
                 .sql(&format!(" AND {alias}.value IS NULL AND "));
-                self.filter(inner, Some(&Element { alias: &alias, parent: path }), out)?;
+                self.filter(
+                    inner,
+                    Some(&Element {
+                        alias: &alias,
+                        parent: path,
+                    }),
+                    out,
+                )?;
                 out.sql(")");
                 Ok(())
             }
@@ -91,14 +106,28 @@ impl Translator {
                 // members[value eq "id"]: only `value` (and `type`) exist on a membership.
                 self.filter(&rebase_members(inner)?, None, out)
             }
-            _ => err(format!("{} is not a multi-valued complex attribute", display(path))),
+            _ => err(format!(
+                "{} is not a multi-valued complex attribute",
+                display(path)
+            )),
         }
     }
 
-    fn leaf(&mut self, path: &AttrPath, cmp: Option<(CompareOp, &CompValue)>, el: Option<&Element<'_>>, out: &mut SqlFrag) -> R {
-        let resolved = attrs::resolve(self.target, path, el.map(|e| e.parent)).map_err(FilterSqlError)?;
+    fn leaf(
+        &mut self,
+        path: &AttrPath,
+        cmp: Option<(CompareOp, &CompValue)>,
+        el: Option<&Element<'_>>,
+        out: &mut SqlFrag,
+    ) -> R {
+        let resolved =
+            attrs::resolve(self.target, path, el.map(|e| e.parent)).map_err(FilterSqlError)?;
         match resolved {
-            Resolved::Column { column, type_, case_exact } => column_leaf(column, type_, case_exact, cmp, out),
+            Resolved::Column {
+                column,
+                type_,
+                case_exact,
+            } => column_leaf(column, type_, case_exact, cmp, out),
             Resolved::Constant(v) => {
                 let hit = match cmp {
                     None => true,
@@ -124,7 +153,13 @@ impl Translator {
                 };
                 Ok(())
             }
-            Resolved::Values { path: p, type_, case_exact, multi_complex, complex } => {
+            Resolved::Values {
+                path: p,
+                type_,
+                case_exact,
+                multi_complex,
+                complex,
+            } => {
                 let alias = self.next_alias();
                 if complex && cmp.is_none() {
                     // `emails pr`: an element marker exists; `name pr`: some sub-attribute does.
@@ -133,31 +168,49 @@ impl Translator {
                         out.sql(&format!("{alias}.path = ")).text(p);
                     } else {
                         let prefix = format!("{p}.");
-                        out.sql(&format!("substr({alias}.path, 1, {}) = ", prefix.chars().count())).text(prefix);
+                        out.sql(&format!(
+                            "substr({alias}.path, 1, {}) = ",
+                            prefix.chars().count()
+                        ))
+                        .text(prefix);
                     }
                     out.sql(")");
                     return Ok(());
                 }
                 let p = match (multi_complex, complex) {
                     (true, _) => format!("{p}.value"),
-                    (false, true) => return err(format!("{} is complex: compare one of its sub-attributes", display(path))),
+                    (false, true) => {
+                        return err(format!(
+                            "{} is complex: compare one of its sub-attributes",
+                            display(path)
+                        ));
+                    }
                     (false, false) => p,
                 };
                 let negate = matches!(cmp, Some((CompareOp::Ne, _)));
                 out.sql(if negate { "NOT EXISTS (" } else { "EXISTS (" });
                 out.sql(&format!("SELECT 1 FROM member_values {alias} WHERE "));
                 match el {
-                    Some(e) => out.sql(&format!("{alias}.member_id = {0}.member_id AND {alias}.idx = {0}.idx", e.alias)),
+                    Some(e) => out.sql(&format!(
+                        "{alias}.member_id = {0}.member_id AND {alias}.idx = {0}.idx",
+                        e.alias
+                    )),
                     None => out.sql(&format!("{alias}.member_id = members.id")),
                 };
                 out.sql(&format!(" AND {alias}.path = ")).text(p);
                 match cmp {
                     None => {
-                        out.sql(&format!(" AND {alias}.value IS NOT NULL AND {alias}.value <> ''"));
+                        out.sql(&format!(
+                            " AND {alias}.value IS NOT NULL AND {alias}.value <> ''"
+                        ));
                     }
                     Some((op, value)) => {
                         let op = if negate { CompareOp::Eq } else { op };
-                        let col = if case_exact { format!("{alias}.value") } else { format!("{alias}.value_lc") };
+                        let col = if case_exact {
+                            format!("{alias}.value")
+                        } else {
+                            format!("{alias}.value_lc")
+                        };
                         out.sql(" AND ");
                         compare(&col, type_, case_exact, op, value, out)?;
                     }
@@ -181,9 +234,15 @@ fn display(p: &AttrPath) -> String {
 /// `members[value eq "x" or value eq "y"]` → the same filter on `members.value`.
 fn rebase_members(f: &Filter) -> Result<Filter, FilterSqlError> {
     Ok(match f {
-        Filter::Compare { path, op, value } => Filter::Compare { path: member_sub(path)?, op: *op, value: value.clone() },
+        Filter::Compare { path, op, value } => Filter::Compare {
+            path: member_sub(path)?,
+            op: *op,
+            value: value.clone(),
+        },
         Filter::Present(path) => Filter::Present(member_sub(path)?),
-        Filter::And(a, b) => Filter::And(Box::new(rebase_members(a)?), Box::new(rebase_members(b)?)),
+        Filter::And(a, b) => {
+            Filter::And(Box::new(rebase_members(a)?), Box::new(rebase_members(b)?))
+        }
         Filter::Or(a, b) => Filter::Or(Box::new(rebase_members(a)?), Box::new(rebase_members(b)?)),
         Filter::Not(a) => Filter::Not(Box::new(rebase_members(a)?)),
         Filter::ValuePath { .. } => return err("a value filter cannot be nested inside another"),
@@ -194,7 +253,10 @@ fn member_sub(p: &AttrPath) -> Result<AttrPath, FilterSqlError> {
     if p.urn.is_none() && p.sub.is_none() && p.attr.eq_ignore_ascii_case("value") {
         Ok(AttrPath::with_sub("members", "value"))
     } else {
-        err(format!("members can be filtered on value only, not {}", display(p)))
+        err(format!(
+            "members can be filtered on value only, not {}",
+            display(p)
+        ))
     }
 }
 
@@ -203,7 +265,9 @@ fn literal_text(type_: AttrType, value: &CompValue) -> Result<String, FilterSqlE
     match (type_, value) {
         (AttrType::Boolean, CompValue::Bool(b)) => Ok(b.to_string()),
         // Entra ID sends booleans as strings (INTEROP 2).
-        (AttrType::Boolean, CompValue::Str(s)) if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") => {
+        (AttrType::Boolean, CompValue::Str(s))
+            if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") =>
+        {
             Ok(s.to_lowercase())
         }
         (AttrType::Boolean, _) => err("a boolean attribute compares with true or false"),
@@ -230,7 +294,14 @@ fn like_pattern(s: &str, op: CompareOp) -> String {
 }
 
 /// `col <op> ?` for a text column (`value` or `value_lc`).
-fn compare(col: &str, type_: AttrType, case_exact: bool, op: CompareOp, value: &CompValue, out: &mut SqlFrag) -> R {
+fn compare(
+    col: &str,
+    type_: AttrType,
+    case_exact: bool,
+    op: CompareOp,
+    value: &CompValue,
+    out: &mut SqlFrag,
+) -> R {
     if matches!(value, CompValue::Null) {
         // RFC 7644 §3.4.2.2 compares against JSON values; `eq null` reads as "absent", which
         // the EXISTS form cannot express, so it is refused rather than silently wrong.
@@ -249,10 +320,15 @@ fn compare(col: &str, type_: AttrType, case_exact: bool, op: CompareOp, value: &
     }
     match op {
         CompareOp::Eq | CompareOp::Ne => {
-            out.sql(col).sql(if op == CompareOp::Eq { " = " } else { " <> " }).text(text);
+            out.sql(col)
+                .sql(if op == CompareOp::Eq { " = " } else { " <> " })
+                .text(text);
         }
         CompareOp::Co | CompareOp::Sw | CompareOp::Ew => {
-            out.sql(col).sql(" LIKE ").text(like_pattern(&text, op)).sql(" ESCAPE '\\'");
+            out.sql(col)
+                .sql(" LIKE ")
+                .text(like_pattern(&text, op))
+                .sql(" ESCAPE '\\'");
         }
         CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le => {
             out.sql(col).sql(ordering(op)).text(text);
@@ -270,7 +346,13 @@ fn ordering(op: CompareOp) -> &'static str {
     }
 }
 
-fn column_leaf(column: &str, type_: AttrType, case_exact: bool, cmp: Option<(CompareOp, &CompValue)>, out: &mut SqlFrag) -> R {
+fn column_leaf(
+    column: &str,
+    type_: AttrType,
+    case_exact: bool,
+    cmp: Option<(CompareOp, &CompValue)>,
+    out: &mut SqlFrag,
+) -> R {
     let Some((op, value)) = cmp else {
         if type_ == AttrType::String {
             out.sql(&format!("({column} IS NOT NULL AND {column} <> '')"));
@@ -332,10 +414,18 @@ pub fn order_by(target: Target, sort: Option<(&AttrPath, bool)>, out: &mut SqlFr
             Resolved::Column { column, .. } => {
                 out.sql(&format!("({column} IS NULL), {column}{dir}, "));
             }
-            Resolved::Values { path: p, case_exact, .. } => {
+            Resolved::Values {
+                path: p,
+                case_exact,
+                ..
+            } => {
                 let col = if case_exact { "value" } else { "value_lc" };
-                let expr = format!("(SELECT MIN(s.{col}) FROM member_values s WHERE s.member_id = {table}.id AND s.path = ");
-                out.sql(&format!("({expr}")).text(p.clone()).sql(") IS NULL), ");
+                let expr = format!(
+                    "(SELECT MIN(s.{col}) FROM member_values s WHERE s.member_id = {table}.id AND s.path = "
+                );
+                out.sql(&format!("({expr}"))
+                    .text(p.clone())
+                    .sql(") IS NULL), ");
                 out.sql(&expr).text(p).sql(&format!("){dir}, "));
             }
             Resolved::Constant(_) | Resolved::GroupMembers => {}

@@ -47,7 +47,11 @@ impl GroupStore for DbStore {
         Ok(r?.map(GroupRow::into_domain).transpose()?)
     }
 
-    async fn group_by_display_name(&self, tenant: &TenantId, name_lc: &str) -> Result<Option<Group>, StoreError> {
+    async fn group_by_display_name(
+        &self,
+        tenant: &TenantId,
+        name_lc: &str,
+    ) -> Result<Option<Group>, StoreError> {
         let r: Result<Option<GroupRow>, DbError> = with_conn!(self, conn => {
             groups::table.filter(groups::display_name_lc.eq(name_lc)).filter(groups::tenant_id.eq(tenant.as_str()))
                 .select(GroupRow::as_select()).first(conn).await.optional().map_err(DbError::from)
@@ -55,7 +59,11 @@ impl GroupStore for DbStore {
         Ok(r?.map(GroupRow::into_domain).transpose()?)
     }
 
-    async fn group_members(&self, tenant: &TenantId, group_ids: &[GroupId]) -> Result<Vec<GroupMemberRef>, StoreError> {
+    async fn group_members(
+        &self,
+        tenant: &TenantId,
+        group_ids: &[GroupId],
+    ) -> Result<Vec<GroupMemberRef>, StoreError> {
         let mut out = Vec::new();
         let ids: Vec<String> = group_ids.iter().map(ToString::to_string).collect();
         for chunk in ids.chunks(CHUNK) {
@@ -69,11 +77,14 @@ impl GroupStore for DbStore {
                     .select((group_members::group_id, members::id, members::display_name, members::user_name))
                     .load(conn).await.map_err(DbError::from)
             });
-            out.extend(r?.into_iter().map(|(g, m, display, user_name)| GroupMemberRef {
-                group_id: GroupId::from_raw(g),
-                member_id: MemberId::from_raw(m),
-                display: display.unwrap_or(user_name),
-            }));
+            out.extend(
+                r?.into_iter()
+                    .map(|(g, m, display, user_name)| GroupMemberRef {
+                        group_id: GroupId::from_raw(g),
+                        member_id: MemberId::from_raw(m),
+                        display: display.unwrap_or(user_name),
+                    }),
+            );
         }
         Ok(out)
     }
@@ -153,12 +164,17 @@ impl GroupStore for DbStore {
         Ok(r? > 0)
     }
 
-    async fn list_groups(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<Group>, StoreError> {
+    async fn list_groups(
+        &self,
+        tenant: &TenantId,
+        query: &ListQuery,
+    ) -> Result<Page<Group>, StoreError> {
         let mut conditions = SqlFrag::new(" FROM groups WHERE groups.tenant_id = ");
         conditions.text(tenant.as_str());
         if let Some(f) = &query.filter {
             conditions.sql(" AND ");
-            filter_sql::translate(f, Target::Groups, &mut conditions).map_err(|e| StoreError::InvalidQuery(e.0))?;
+            filter_sql::translate(f, Target::Groups, &mut conditions)
+                .map_err(|e| StoreError::InvalidQuery(e.0))?;
         }
         let offset = i64::try_from(query.start_index.saturating_sub(1)).unwrap_or(i64::MAX);
         let limit = i64::try_from(query.count).unwrap_or(i64::MAX);
@@ -168,13 +184,22 @@ impl GroupStore for DbStore {
             let n: Result<Vec<CountRow>, DbError> = with_conn!(self, conn => {
                 count_q.load::<CountRow>(conn).await.map_err(DbError::from)
             });
-            return Ok(Page { total: u64::try_from(n?.iter().next().map_or(0, |c| c.n)).unwrap_or(0), items: Vec::new() });
+            return Ok(Page {
+                total: u64::try_from(n?.iter().next().map_or(0, |c| c.n)).unwrap_or(0),
+                items: Vec::new(),
+            });
         }
-        let mut q = SqlFrag::new(&format!("SELECT {GROUP_COLUMNS}, COUNT(*) OVER () AS total"));
+        let mut q = SqlFrag::new(&format!(
+            "SELECT {GROUP_COLUMNS}, COUNT(*) OVER () AS total"
+        ));
         q.append(&conditions);
         let sort = query.sort.as_ref().map(|s| (&s.path, s.descending));
-        filter_sql::order_by(Target::Groups, sort, &mut q).map_err(|e| StoreError::InvalidQuery(e.0))?;
-        q.sql(" LIMIT ").bigint(limit).sql(" OFFSET ").bigint(offset);
+        filter_sql::order_by(Target::Groups, sort, &mut q)
+            .map_err(|e| StoreError::InvalidQuery(e.0))?;
+        q.sql(" LIMIT ")
+            .bigint(limit)
+            .sql(" OFFSET ")
+            .bigint(offset);
         let rows: Result<Vec<GroupPageRow>, DbError> = with_conn!(self, conn => {
             q.load::<GroupPageRow>(conn).await.map_err(DbError::from)
         });
@@ -189,11 +214,21 @@ impl GroupStore for DbStore {
             }
             None => 0,
         };
-        let items = rows.into_iter().map(|r| r.group.into_domain()).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page { total: u64::try_from(total).unwrap_or(0), items })
+        let items = rows
+            .into_iter()
+            .map(|r| r.group.into_domain())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            total: u64::try_from(total).unwrap_or(0),
+            items,
+        })
     }
 
-    async fn groups_of_member(&self, tenant: &TenantId, member: &MemberId) -> Result<Vec<Group>, StoreError> {
+    async fn groups_of_member(
+        &self,
+        tenant: &TenantId,
+        member: &MemberId,
+    ) -> Result<Vec<Group>, StoreError> {
         let r: Result<Vec<GroupRow>, DbError> = with_conn!(self, conn => {
             groups::table
                 .inner_join(group_members::table)
@@ -203,7 +238,10 @@ impl GroupStore for DbStore {
                 .select(GroupRow::as_select())
                 .load(conn).await.map_err(DbError::from)
         });
-        Ok(r?.into_iter().map(GroupRow::into_domain).collect::<Result<Vec<_>, _>>()?)
+        Ok(r?
+            .into_iter()
+            .map(GroupRow::into_domain)
+            .collect::<Result<Vec<_>, _>>()?)
     }
 }
 

@@ -33,21 +33,36 @@ impl DbStore {
         column: &'static str,
         value: &str,
     ) -> Result<Option<Member>, StoreError> {
-        let mut q = SqlFrag::new(&format!("SELECT {MEMBER_COLUMNS} FROM members WHERE members.tenant_id = "));
-        q.text(tenant.as_str()).sql(&format!(" AND members.{column} = ")).text(value).sql(" LIMIT 1");
+        let mut q = SqlFrag::new(&format!(
+            "SELECT {MEMBER_COLUMNS} FROM members WHERE members.tenant_id = "
+        ));
+        q.text(tenant.as_str())
+            .sql(&format!(" AND members.{column} = "))
+            .text(value)
+            .sql(" LIMIT 1");
         let rows: Result<Vec<MemberRow>, DbError> = with_conn!(self, conn => {
             q.load::<MemberRow>(conn).await.map_err(DbError::from)
         });
-        Ok(rows?.into_iter().next().map(MemberRow::into_domain).transpose()?)
+        Ok(rows?
+            .into_iter()
+            .next()
+            .map(MemberRow::into_domain)
+            .transpose()?)
     }
 
     /// `WHERE` for a SCIM list: the tenant, visibility and the filter.
-    pub(crate) fn member_conditions(tenant: &TenantId, query: &ListQuery) -> Result<SqlFrag, StoreError> {
+    pub(crate) fn member_conditions(
+        tenant: &TenantId,
+        query: &ListQuery,
+    ) -> Result<SqlFrag, StoreError> {
         let mut w = SqlFrag::new(" FROM members WHERE members.tenant_id = ");
-        w.text(tenant.as_str()).sql(" AND members.scim_visible = ").boolean(true);
+        w.text(tenant.as_str())
+            .sql(" AND members.scim_visible = ")
+            .boolean(true);
         if let Some(f) = &query.filter {
             w.sql(" AND ");
-            filter_sql::translate(f, Target::Members, &mut w).map_err(|e| StoreError::InvalidQuery(e.0))?;
+            filter_sql::translate(f, Target::Members, &mut w)
+                .map_err(|e| StoreError::InvalidQuery(e.0))?;
         }
         Ok(w)
     }
@@ -65,12 +80,22 @@ impl MemberStore for DbStore {
         self.member_where(tenant, "id", id.as_str()).await
     }
 
-    async fn member_by_identifier(&self, tenant: &TenantId, identifier_lc: &str) -> Result<Option<Member>, StoreError> {
-        self.member_where(tenant, "identifier_lc", identifier_lc).await
+    async fn member_by_identifier(
+        &self,
+        tenant: &TenantId,
+        identifier_lc: &str,
+    ) -> Result<Option<Member>, StoreError> {
+        self.member_where(tenant, "identifier_lc", identifier_lc)
+            .await
     }
 
-    async fn member_by_user_name(&self, tenant: &TenantId, user_name_lc: &str) -> Result<Option<Member>, StoreError> {
-        self.member_where(tenant, "user_name_lc", user_name_lc).await
+    async fn member_by_user_name(
+        &self,
+        tenant: &TenantId,
+        user_name_lc: &str,
+    ) -> Result<Option<Member>, StoreError> {
+        self.member_where(tenant, "user_name_lc", user_name_lc)
+            .await
     }
 
     async fn insert_member(&self, member: &Member, keys: &MemberKeys) -> Result<(), StoreError> {
@@ -88,7 +113,12 @@ impl MemberStore for DbStore {
         r.map_err(StoreError::from)
     }
 
-    async fn update_member(&self, member: &Member, keys: &MemberKeys, expected_version: i64) -> Result<(), StoreError> {
+    async fn update_member(
+        &self,
+        member: &Member,
+        keys: &MemberKeys,
+        expected_version: i64,
+    ) -> Result<(), StoreError> {
         let row = MemberWrite::new(member, keys)?;
         let values = MemberValueRow::all(member, keys);
         let r: Result<(), DbError> = with_conn!(self, conn => {
@@ -125,7 +155,11 @@ impl MemberStore for DbStore {
         Ok(r? > 0)
     }
 
-    async fn list_members(&self, tenant: &TenantId, query: &ListQuery) -> Result<Page<Member>, StoreError> {
+    async fn list_members(
+        &self,
+        tenant: &TenantId,
+        query: &ListQuery,
+    ) -> Result<Page<Member>, StoreError> {
         let conditions = Self::member_conditions(tenant, query)?;
         let (offset, limit) = page_bounds(query);
         let mut count_q = SqlFrag::new("SELECT COUNT(*) AS n");
@@ -135,14 +169,23 @@ impl MemberStore for DbStore {
                 count_q.load::<CountRow>(conn).await.map_err(DbError::from)
             });
             let total = n?.iter().next().map_or(0, |c| c.n);
-            return Ok(Page { total: u64::try_from(total).unwrap_or(0), items: Vec::new() });
+            return Ok(Page {
+                total: u64::try_from(total).unwrap_or(0),
+                items: Vec::new(),
+            });
         }
         // One round trip: the page and the total through a window function.
-        let mut q = SqlFrag::new(&format!("SELECT {MEMBER_COLUMNS}, COUNT(*) OVER () AS total"));
+        let mut q = SqlFrag::new(&format!(
+            "SELECT {MEMBER_COLUMNS}, COUNT(*) OVER () AS total"
+        ));
         q.append(&conditions);
         let sort = query.sort.as_ref().map(|s| (&s.path, s.descending));
-        filter_sql::order_by(Target::Members, sort, &mut q).map_err(|e| StoreError::InvalidQuery(e.0))?;
-        q.sql(" LIMIT ").bigint(limit).sql(" OFFSET ").bigint(offset);
+        filter_sql::order_by(Target::Members, sort, &mut q)
+            .map_err(|e| StoreError::InvalidQuery(e.0))?;
+        q.sql(" LIMIT ")
+            .bigint(limit)
+            .sql(" OFFSET ")
+            .bigint(offset);
         let rows: Result<Vec<MemberPageRow>, DbError> = with_conn!(self, conn => {
             q.load::<MemberPageRow>(conn).await.map_err(DbError::from)
         });
@@ -157,11 +200,21 @@ impl MemberStore for DbStore {
             }
             None => 0,
         };
-        let items = rows.into_iter().map(|r| r.member.into_domain()).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page { total: u64::try_from(total).unwrap_or(0), items })
+        let items = rows
+            .into_iter()
+            .map(|r| r.member.into_domain())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            total: u64::try_from(total).unwrap_or(0),
+            items,
+        })
     }
 
-    async fn resolve_members(&self, tenant: &TenantId, ids: &[String]) -> Result<Vec<(String, MemberId)>, StoreError> {
+    async fn resolve_members(
+        &self,
+        tenant: &TenantId,
+        ids: &[String],
+    ) -> Result<Vec<(String, MemberId)>, StoreError> {
         let mut found: Vec<(String, String)> = Vec::new();
         for chunk in ids.chunks(CHUNK) {
             let lc: Vec<String> = chunk.iter().map(|s| s.trim().to_lowercase()).collect();
@@ -176,16 +229,21 @@ impl MemberStore for DbStore {
             found.extend(r?);
         }
         // Ids first (SEMANTICS 3), then the unique identifier.
-        let by_id: std::collections::HashSet<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
-        let by_identifier: std::collections::HashMap<&str, &str> =
-            found.iter().map(|(id, ident)| (ident.as_str(), id.as_str())).collect();
+        let by_id: std::collections::HashSet<&str> =
+            found.iter().map(|(id, _)| id.as_str()).collect();
+        let by_identifier: std::collections::HashMap<&str, &str> = found
+            .iter()
+            .map(|(id, ident)| (ident.as_str(), id.as_str()))
+            .collect();
         Ok(ids
             .iter()
             .filter_map(|given| {
                 let id = if by_id.contains(given.as_str()) {
                     Some(given.clone())
                 } else {
-                    by_identifier.get(given.trim().to_lowercase().as_str()).map(|id| (*id).to_owned())
+                    by_identifier
+                        .get(given.trim().to_lowercase().as_str())
+                        .map(|id| (*id).to_owned())
                 };
                 id.map(|id| (given.clone(), MemberId::from_raw(id)))
             })

@@ -32,7 +32,8 @@ impl TenantRow {
             id: t.id.to_string(),
             slug: t.slug.to_string(),
             name: t.name.clone(),
-            settings: serde_json::to_string(&t.settings).map_err(|e| DbError::Corrupt(e.to_string()))?,
+            settings: serde_json::to_string(&t.settings)
+                .map_err(|e| DbError::Corrupt(e.to_string()))?,
             created: t.created.millis(),
         })
     }
@@ -41,7 +42,8 @@ impl TenantRow {
             id: TenantId::from_raw(self.id),
             slug: Slug::parse(&self.slug).map_err(|e| DbError::Corrupt(e.to_string()))?,
             name: self.name,
-            settings: serde_json::from_str(&self.settings).map_err(|e| DbError::Corrupt(format!("settings: {e}")))?,
+            settings: serde_json::from_str(&self.settings)
+                .map_err(|e| DbError::Corrupt(format!("settings: {e}")))?,
             created: Timestamp::from_millis(self.created),
         })
     }
@@ -108,7 +110,8 @@ impl MemberRow {
             id: MemberId::from_raw(self.id),
             tenant_id: TenantId::from_raw(self.tenant_id),
             resource: parse_object(&self.resource)?,
-            state: MemberState::parse(&self.state).ok_or_else(|| DbError::Corrupt(format!("state {}", self.state)))?,
+            state: MemberState::parse(&self.state)
+                .ok_or_else(|| DbError::Corrupt(format!("state {}", self.state)))?,
             provenance: Provenance::parse(&self.provenance)
                 .ok_or_else(|| DbError::Corrupt(format!("provenance {}", self.provenance)))?,
             scim_managed: self.scim_managed,
@@ -159,7 +162,8 @@ impl MemberWrite {
             provenance: m.provenance.as_str(),
             scim_managed: m.scim_managed,
             scim_visible: m.scim_visible,
-            resource: serde_json::to_string(&m.resource).map_err(|e| DbError::Corrupt(e.to_string()))?,
+            resource: serde_json::to_string(&m.resource)
+                .map_err(|e| DbError::Corrupt(e.to_string()))?,
             created: m.created.millis(),
             last_modified: m.last_modified.millis(),
             version: m.version,
@@ -200,7 +204,11 @@ impl MemberValueRow {
         );
         for (i, r) in rows.iter().enumerate() {
             q.sql(if i == 0 { "(" } else { ", (" });
-            q.text(r.member_id.as_str()).sql(", ").text(r.tenant_id.as_str()).sql(", ").text(r.path.as_str());
+            q.text(r.member_id.as_str())
+                .sql(", ")
+                .text(r.tenant_id.as_str())
+                .sql(", ")
+                .text(r.path.as_str());
             q.sql(", ").bigint(i64::from(r.idx)).sql(", ");
             match &r.value {
                 Some(v) => q.text(v.as_str()),
@@ -223,7 +231,6 @@ pub struct GroupRow {
     pub id: String,
     pub tenant_id: String,
     pub display_name: String,
-    pub display_name_lc: String,
     pub external_id: Option<String>,
     pub resource: String,
     pub created: i64,
@@ -231,8 +238,7 @@ pub struct GroupRow {
     pub version: i64,
 }
 
-pub const GROUP_COLUMNS: &str = "groups.id, groups.tenant_id, groups.display_name, groups.display_name_lc, \
-     groups.external_id, groups.resource, groups.created, groups.last_modified, groups.version";
+pub const GROUP_COLUMNS: &str = "groups.id, groups.tenant_id, groups.display_name, groups.external_id, groups.resource, groups.created, groups.last_modified, groups.version";
 
 /// Every column of a group but `synced_version`, for INSERT and UPDATE.
 #[derive(Debug, Insertable, AsChangeset)]
@@ -257,7 +263,8 @@ impl GroupWrite {
             display_name: g.display_name.clone(),
             display_name_lc: g.display_name.to_lowercase(),
             external_id: g.external_id.clone(),
-            resource: serde_json::to_string(&g.resource).map_err(|e| DbError::Corrupt(e.to_string()))?,
+            resource: serde_json::to_string(&g.resource)
+                .map_err(|e| DbError::Corrupt(e.to_string()))?,
             created: g.created.millis(),
             last_modified: g.last_modified.millis(),
             version: g.version,
@@ -282,11 +289,22 @@ impl GroupRow {
 
 /// `INSERT ... ON CONFLICT DO NOTHING` for memberships, as one statement per chunk (diesel's
 /// batch insert has no upsert on SQLite).
-pub fn insert_memberships(group_id: &str, tenant_id: &str, member_ids: &[String]) -> crate::sql::SqlFrag {
-    let mut q = crate::sql::SqlFrag::new("INSERT INTO group_members (group_id, member_id, tenant_id) VALUES ");
+pub fn insert_memberships(
+    group_id: &str,
+    tenant_id: &str,
+    member_ids: &[String],
+) -> crate::sql::SqlFrag {
+    let mut q = crate::sql::SqlFrag::new(
+        "INSERT INTO group_members (group_id, member_id, tenant_id) VALUES ",
+    );
     for (i, m) in member_ids.iter().enumerate() {
         q.sql(if i == 0 { "(" } else { ", (" });
-        q.text(group_id).sql(", ").text(m.as_str()).sql(", ").text(tenant_id).sql(")");
+        q.text(group_id)
+            .sql(", ")
+            .text(m.as_str())
+            .sql(", ")
+            .text(tenant_id)
+            .sql(")");
     }
     q.sql(" ON CONFLICT DO NOTHING");
     q

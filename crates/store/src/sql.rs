@@ -25,7 +25,9 @@ pub struct SqlFrag {
 
 impl SqlFrag {
     pub fn new(sql: &str) -> Self {
-        Self { parts: vec![Part::Sql(sql.to_owned())] }
+        Self {
+            parts: vec![Part::Sql(sql.to_owned())],
+        }
     }
     pub fn sql(&mut self, sql: &str) -> &mut Self {
         match self.parts.last_mut() {

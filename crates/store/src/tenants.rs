@@ -42,11 +42,19 @@ impl TenantStore for DbStore {
         let r: Result<Vec<TenantRow>, DbError> = with_conn!(self, conn => {
             tenants::table.order(tenants::slug).select(TenantRow::as_select()).load(conn).await.map_err(DbError::from)
         });
-        Ok(r?.into_iter().map(TenantRow::into_domain).collect::<Result<_, _>>()?)
+        Ok(r?
+            .into_iter()
+            .map(TenantRow::into_domain)
+            .collect::<Result<_, _>>()?)
     }
 
-    async fn update_tenant_settings(&self, id: &TenantId, settings: &TenantSettings) -> Result<(), StoreError> {
-        let text = serde_json::to_string(settings).map_err(|e| StoreError::Backend(e.to_string()))?;
+    async fn update_tenant_settings(
+        &self,
+        id: &TenantId,
+        settings: &TenantSettings,
+    ) -> Result<(), StoreError> {
+        let text =
+            serde_json::to_string(settings).map_err(|e| StoreError::Backend(e.to_string()))?;
         let r: Result<usize, DbError> = with_conn!(self, conn => {
             diesel::update(tenants::table.find(id.as_str())).set(tenants::settings.eq(&text))
                 .execute(conn).await.map_err(DbError::from)
