@@ -7,6 +7,7 @@ pub mod group;
 pub mod ids;
 pub mod member;
 pub mod ports;
+pub mod provisioning;
 pub mod schema;
 pub mod tenant;
 pub mod time;
