@@ -16,3 +16,7 @@ pub use path::parse_patch_path;
 
 #[cfg(test)]
 mod parse_tests;
+#[cfg(test)]
+mod path_tests;
+#[cfg(test)]
+mod print_tests;
