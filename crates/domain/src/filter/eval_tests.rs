@@ -368,3 +368,13 @@ fn a_non_object_resource_matches_only_null_checks() {
     assert!(!matches(&parse("a pr"), &json!("text"), &lookup));
     assert!(matches(&parse("a eq null"), &json!(7), &lookup));
 }
+
+#[test]
+fn the_deepest_chain_the_size_limit_allows_prints_and_evaluates() {
+    // "a pr or " is the shortest way to add a level; and/or chains are not nesting-capped.
+    let input = vec!["a pr"; MAX_INPUT_BYTES / 8].join(" or ");
+    assert!(input.len() <= MAX_INPUT_BYTES);
+    let filter = parse(&input);
+    assert_eq!(parse(&filter.to_string()), filter);
+    assert!(!matches(&filter, &user(), &TableLookup { prefix: None }));
+}

@@ -17,6 +17,8 @@ pub use parse::parse_filter;
 pub use path::parse_patch_path;
 
 #[cfg(test)]
+mod parse_error_tests;
+#[cfg(test)]
 mod parse_tests;
 #[cfg(test)]
 mod path_tests;
