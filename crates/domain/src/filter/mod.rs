@@ -26,3 +26,5 @@ mod path_tests;
 mod print_tests;
 #[cfg(test)]
 mod eval_tests;
+#[cfg(test)]
+mod prop_tests;
