@@ -3,4 +3,5 @@
 
 pub mod error;
 pub mod filter;
+pub mod patch;
 pub mod schema;
