@@ -23,3 +23,4 @@ pub use projection::Projection;
 pub use resource_type::*;
 pub use types::*;
 pub use user::USER_URN;
+pub(crate) use value::{Unknowns, coerce, coerce_element, coerce_simple};
