@@ -18,6 +18,7 @@ pub use discovery::{RESOURCE_TYPE_URN, SCHEMA_URN, resource_type_json, schema_js
 pub use enterprise::ENTERPRISE_USER_URN;
 pub use group::GROUP_URN;
 pub use lookup::ComplexScope;
+pub(crate) use normalize::member_ids;
 pub use normalize::{Normalized, normalize};
 pub use projection::Projection;
 pub use resource_type::*;
