@@ -3,6 +3,7 @@
 
 mod ast;
 mod cursor;
+mod eval;
 mod literal;
 mod op;
 mod parse;
@@ -11,8 +12,19 @@ mod print;
 
 pub use ast::*;
 pub use cursor::{MAX_INPUT_BYTES, MAX_NESTING};
+pub use eval::{AttrLookup, matches};
 pub use parse::parse_filter;
 pub use path::parse_patch_path;
 
 #[cfg(test)]
+mod parse_error_tests;
+#[cfg(test)]
 mod parse_tests;
+#[cfg(test)]
+mod path_tests;
+#[cfg(test)]
+mod print_tests;
+#[cfg(test)]
+mod eval_tests;
+#[cfg(test)]
+mod prop_tests;

@@ -76,13 +76,10 @@ pub(super) fn attr_path(c: &mut Cursor<'_>) -> Parsed<AttrPath> {
     let has_urn = token
         .get(..4)
         .is_some_and(|p| p.eq_ignore_ascii_case("urn:"));
-    let colon = token.rfind(':');
-    let (Some(colon), true) = (colon, has_urn) else {
-        if let Some(colon) = colon {
-            return Err(c.error_at(
-                start + colon,
-                "expected '.' or an operator ('urn:' paths only may hold ':')",
-            ));
+    if !has_urn {
+        if let Some(colon) = token.find(':') {
+            let message = "':' is allowed only in paths that start with a schema URN (urn:...)";
+            return Err(c.error_at(start + colon, message));
         }
         let (attr, sub) = names(c, token, start)?;
         return Ok(AttrPath {
@@ -90,7 +87,8 @@ pub(super) fn attr_path(c: &mut Cursor<'_>) -> Parsed<AttrPath> {
             attr,
             sub,
         });
-    };
+    }
+    let colon = token.rfind(':').unwrap_or(3);
     let (urn, rest) = (
         token.get(..colon).unwrap_or(""),
         token.get(colon + 1..).unwrap_or(""),

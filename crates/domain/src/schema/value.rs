@@ -68,7 +68,7 @@ pub(crate) fn coerce(
                     "attribute '{label}' must not contain nested arrays"
                 )));
             }
-            if let Some(v) = coerce_one(def, item, label, unknowns)? {
+            if let Some(v) = coerce_element(def, item, label, unknowns)? {
                 out.push(v);
             }
         }
@@ -87,18 +87,18 @@ pub(crate) fn coerce(
                     }
                     other => other,
                 };
-                coerce_one(def, item, label, unknowns)
+                coerce_element(def, item, label, unknowns)
             }
             _ => Err(ScimError::invalid_value(format!(
                 "attribute '{label}' is single-valued but was given several values"
             ))),
         },
-        other => coerce_one(def, other, label, unknowns),
+        other => coerce_element(def, other, label, unknowns),
     }
 }
 
 /// One value of `def` (the attribute itself when single-valued, an element when multi-valued).
-fn coerce_one(
+pub(crate) fn coerce_element(
     def: &AttributeDef,
     value: Value,
     label: &str,
