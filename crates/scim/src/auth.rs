@@ -52,9 +52,17 @@ fn unauthorized(reason: AuthFailure) -> ApiError {
 
 /// The bearer token of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1).
 pub fn bearer(req: &HttpRequest) -> Option<&str> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim();
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 impl FromRequest for Principal {
@@ -69,11 +77,17 @@ impl FromRequest for Principal {
                 .ok_or_else(|| ApiError(ScimError::internal()))?
                 .clone();
             let token = bearer(&req).ok_or_else(|| unauthorized(AuthFailure::Missing))?;
-            let principal = auth.authenticate(token).await.map_err(ApiError)?.map_err(unauthorized)?;
-            if let Some(slug) = req.match_info().get("slug") {
-                if slug != principal.tenant.slug.as_str() {
-                    return Err(ApiError(ScimError::not_found("not found")));
-                }
+            let principal = auth
+                .authenticate(token)
+                .await
+                .map_err(ApiError)?
+                .map_err(unauthorized)?;
+            if req
+                .match_info()
+                .get("slug")
+                .is_some_and(|slug| slug != principal.tenant.slug.as_str())
+            {
+                return Err(ApiError(ScimError::not_found("not found")));
             }
             Ok(principal)
         })

@@ -14,7 +14,11 @@ use crate::{ScimState, id_of};
 
 pub const SPC_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 
-pub async fn service_provider_config(req: HttpRequest, _p: Principal, st: web::Data<ScimState>) -> ApiResult<HttpResponse> {
+pub async fn service_provider_config(
+    req: HttpRequest,
+    _p: Principal,
+    st: web::Data<ScimState>,
+) -> ApiResult<HttpResponse> {
     let c = &st.config;
     let body = json!({
         "schemas": [SPC_URN],
@@ -41,7 +45,10 @@ pub async fn service_provider_config(req: HttpRequest, _p: Principal, st: web::D
 }
 
 fn resource_types(base: &str) -> Vec<Value> {
-    [schema::user(), schema::group()].into_iter().map(|rt| resource_type_json(rt, base)).collect()
+    [schema::user(), schema::group()]
+        .into_iter()
+        .map(|rt| resource_type_json(rt, base))
+        .collect()
 }
 
 pub async fn resource_types_list(req: HttpRequest, _p: Principal) -> ApiResult<HttpResponse> {
@@ -53,13 +60,20 @@ pub async fn resource_type(req: HttpRequest, _p: Principal) -> ApiResult<HttpRes
     let id = id_of(&req);
     resource_types(&base_url(&req))
         .into_iter()
-        .find(|r| r.get("id").and_then(Value::as_str).is_some_and(|x| x.eq_ignore_ascii_case(id)))
+        .find(|r| {
+            r.get("id")
+                .and_then(Value::as_str)
+                .is_some_and(|x| x.eq_ignore_ascii_case(id))
+        })
         .map(|r| json_response(StatusCode::OK, &r))
         .ok_or_else(|| ApiError(ScimError::not_found(format!("ResourceType {id} not found"))))
 }
 
 fn schemas(base: &str) -> Vec<Value> {
-    schema::schemas().into_iter().map(|s| schema_json(s, base)).collect()
+    schema::schemas()
+        .into_iter()
+        .map(|s| schema_json(s, base))
+        .collect()
 }
 
 pub async fn schemas_list(req: HttpRequest, _p: Principal) -> ApiResult<HttpResponse> {
@@ -71,7 +85,11 @@ pub async fn schema(req: HttpRequest, _p: Principal) -> ApiResult<HttpResponse> 
     let id = id_of(&req);
     schemas(&base_url(&req))
         .into_iter()
-        .find(|s| s.get("id").and_then(Value::as_str).is_some_and(|x| x.eq_ignore_ascii_case(id)))
+        .find(|s| {
+            s.get("id")
+                .and_then(Value::as_str)
+                .is_some_and(|x| x.eq_ignore_ascii_case(id))
+        })
         .map(|s| json_response(StatusCode::OK, &s))
         .ok_or_else(|| ApiError(ScimError::not_found(format!("Schema {id} not found"))))
 }

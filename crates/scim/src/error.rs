@@ -28,7 +28,8 @@ impl std::fmt::Display for ApiError {
 
 /// The RFC 7644 §3.12 body; `status` is a string there.
 pub fn error_body(e: &ScimError) -> serde_json::Value {
-    let mut body = json!({ "schemas": [ERROR_URN], "status": e.status.to_string(), "detail": e.detail });
+    let mut body =
+        json!({ "schemas": [ERROR_URN], "status": e.status.to_string(), "detail": e.detail });
     if let (Some(t), Some(obj)) = (e.scim_type, body.as_object_mut()) {
         obj.insert("scimType".into(), json!(t.as_str()));
     }
@@ -50,7 +51,10 @@ impl ResponseError for ApiError {
             } else {
                 "Bearer realm=\"scimgate\", error=\"invalid_token\""
             };
-            res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge)));
+            res.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            ));
         }
         res.body(error_body(&self.0).to_string())
     }

@@ -52,7 +52,9 @@ pub struct ScimState {
 
 impl std::fmt::Debug for ScimState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ScimState").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("ScimState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -62,7 +64,11 @@ pub(crate) fn id_of(req: &HttpRequest) -> &str {
 }
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError(ScimError::new(405, None, "method not allowed on this endpoint")))
+    Err(ApiError(ScimError::new(
+        405,
+        None,
+        "method not allowed on this endpoint",
+    )))
 }
 
 async fn no_such_endpoint() -> Result<HttpResponse, ApiError> {
@@ -73,15 +79,52 @@ fn routes(scope: actix_web::Scope) -> actix_web::Scope {
     use actix_web::web::{delete, get, patch, post, put, resource};
     let read_only = || web::to(method_not_allowed);
     scope
-        .service(resource("/ServiceProviderConfig").route(get().to(discovery::service_provider_config)).default_service(read_only()))
-        .service(resource("/ResourceTypes").route(get().to(discovery::resource_types_list)).default_service(read_only()))
-        .service(resource("/ResourceTypes/{id}").route(get().to(discovery::resource_type)).default_service(read_only()))
-        .service(resource("/Schemas").route(get().to(discovery::schemas_list)).default_service(read_only()))
-        .service(resource("/Schemas/{id}").route(get().to(discovery::schema)).default_service(read_only()))
-        .service(resource("/.search").route(post().to(search::root)).default_service(read_only()))
-        .service(resource("/Bulk").route(post().to(bulk::bulk)).default_service(read_only()))
-        .service(resource("/Users/.search").route(post().to(search::users)).default_service(read_only()))
-        .service(resource(["/Users", "/Users/"]).route(get().to(users::list)).route(post().to(users::create)).default_service(read_only()))
+        .service(
+            resource("/ServiceProviderConfig")
+                .route(get().to(discovery::service_provider_config))
+                .default_service(read_only()),
+        )
+        .service(
+            resource("/ResourceTypes")
+                .route(get().to(discovery::resource_types_list))
+                .default_service(read_only()),
+        )
+        .service(
+            resource("/ResourceTypes/{id}")
+                .route(get().to(discovery::resource_type))
+                .default_service(read_only()),
+        )
+        .service(
+            resource("/Schemas")
+                .route(get().to(discovery::schemas_list))
+                .default_service(read_only()),
+        )
+        .service(
+            resource("/Schemas/{id}")
+                .route(get().to(discovery::schema))
+                .default_service(read_only()),
+        )
+        .service(
+            resource("/.search")
+                .route(post().to(search::root))
+                .default_service(read_only()),
+        )
+        .service(
+            resource("/Bulk")
+                .route(post().to(bulk::bulk))
+                .default_service(read_only()),
+        )
+        .service(
+            resource("/Users/.search")
+                .route(post().to(search::users))
+                .default_service(read_only()),
+        )
+        .service(
+            resource(["/Users", "/Users/"])
+                .route(get().to(users::list))
+                .route(post().to(users::create))
+                .default_service(read_only()),
+        )
         .service(
             resource("/Users/{id}")
                 .route(get().to(users::get))
@@ -90,8 +133,17 @@ fn routes(scope: actix_web::Scope) -> actix_web::Scope {
                 .route(delete().to(users::delete))
                 .default_service(read_only()),
         )
-        .service(resource("/Groups/.search").route(post().to(search::groups)).default_service(read_only()))
-        .service(resource(["/Groups", "/Groups/"]).route(get().to(groups::list)).route(post().to(groups::create)).default_service(read_only()))
+        .service(
+            resource("/Groups/.search")
+                .route(post().to(search::groups))
+                .default_service(read_only()),
+        )
+        .service(
+            resource(["/Groups", "/Groups/"])
+                .route(get().to(groups::list))
+                .route(post().to(groups::create))
+                .default_service(read_only()),
+        )
         .service(
             resource("/Groups/{id}")
                 .route(get().to(groups::get))
@@ -106,5 +158,6 @@ fn routes(scope: actix_web::Scope) -> actix_web::Scope {
 /// Mounts the SCIM API on an actix-web app. The caller registers `ScimState` and
 /// `Arc<dyn Authenticator>` as app data.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(routes(web::scope("/scim/v2"))).service(routes(web::scope("/tenants/{slug}/scim/v2")));
+    cfg.service(routes(web::scope("/scim/v2")))
+        .service(routes(web::scope("/tenants/{slug}/scim/v2")));
 }

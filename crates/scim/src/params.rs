@@ -31,10 +31,19 @@ pub struct ListParams {
 fn number(v: Option<&Value>, name: &str) -> Result<Option<i64>, ScimError> {
     match v {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| ScimError::invalid_value(format!("{name} must be an integer"))),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| ScimError::invalid_value(format!("{name} must be an integer"))),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| ScimError::invalid_value(format!("{name} must be an integer"))),
-        Some(_) => Err(ScimError::invalid_value(format!("{name} must be an integer"))),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| ScimError::invalid_value(format!("{name} must be an integer"))),
+        Some(_) => Err(ScimError::invalid_value(format!(
+            "{name} must be an integer"
+        ))),
     }
 }
 
@@ -42,7 +51,13 @@ fn number(v: Option<&Value>, name: &str) -> Result<Option<i64>, ScimError> {
 fn attr_list(v: Option<&Value>) -> Option<String> {
     match v {
         Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Array(items)) => Some(items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(",")),
+        Some(Value::Array(items)) => Some(
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
         _ => None,
     }
 }
@@ -51,9 +66,10 @@ impl ListParams {
     /// Reads the query string; parameter names are case-insensitive in practice (clients send
     /// `startindex`, `Count`), so they are matched ignoring case.
     pub fn from_query(req: &HttpRequest) -> Result<Self, ScimError> {
-        let pairs: Vec<(String, String)> = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-            .map_err(|_| ScimError::invalid_syntax("the query string cannot be read"))?
-            .into_inner();
+        let pairs: Vec<(String, String)> =
+            web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+                .map_err(|_| ScimError::invalid_syntax("the query string cannot be read"))?
+                .into_inner();
         let mut p = Self::default();
         for (k, v) in pairs {
             match k.to_ascii_lowercase().as_str() {
@@ -91,13 +107,21 @@ impl ListParams {
                     None | Some("") => false,
                     Some(o) if o.eq_ignore_ascii_case("ascending") => false,
                     Some(o) if o.eq_ignore_ascii_case("descending") => true,
-                    Some(o) => return Err(ScimError::invalid_value(format!("sortOrder must be ascending or descending, not {o:?}"))),
+                    Some(o) => {
+                        return Err(ScimError::invalid_value(format!(
+                            "sortOrder must be ascending or descending, not {o:?}"
+                        )));
+                    }
                 };
                 Some(Sort { path, descending })
             }
         };
-        let start_index = number(self.start_index.as_ref(), "startIndex")?.unwrap_or(1).max(1);
-        let count = number(self.count.as_ref(), "count")?.unwrap_or(config.default_page_size as i64).clamp(0, config.max_page_size as i64);
+        let start_index = number(self.start_index.as_ref(), "startIndex")?
+            .unwrap_or(1)
+            .max(1);
+        let count = number(self.count.as_ref(), "count")?
+            .unwrap_or(config.default_page_size as i64)
+            .clamp(0, config.max_page_size as i64);
         Ok(ListQuery {
             filter,
             sort,
@@ -108,16 +132,23 @@ impl ListParams {
 }
 
 fn sort_path(s: &str) -> Result<AttrPath, ScimError> {
-    let p = parse_patch_path(s).map_err(|e| ScimError::invalid_value(format!("sortBy: {}", e.detail)))?;
+    let p = parse_patch_path(s)
+        .map_err(|e| ScimError::invalid_value(format!("sortBy: {}", e.detail)))?;
     if p.filter.is_some() {
-        return Err(ScimError::invalid_value("sortBy takes an attribute path without a filter"));
+        return Err(ScimError::invalid_value(
+            "sortBy takes an attribute path without a filter",
+        ));
     }
     Ok(p.attr)
 }
 
 /// If-Match (RFC 7644 §3.14).
 pub fn precondition(req: &HttpRequest) -> Precondition {
-    match req.headers().get(header::IF_MATCH).and_then(|v| v.to_str().ok()) {
+    match req
+        .headers()
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
         Some(v) => Precondition::IfMatch(v.split(',').map(|t| t.trim().to_owned()).collect()),
         None => Precondition::None,
     }
@@ -139,9 +170,14 @@ pub fn not_modified(req: &HttpRequest, version: i64) -> bool {
 pub async fn read_body(mut payload: web::Payload, limit: usize) -> Result<Bytes, ScimError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ScimError::invalid_syntax("the request body could not be read"))?;
+        let chunk =
+            chunk.map_err(|_| ScimError::invalid_syntax("the request body could not be read"))?;
         if body.len() + chunk.len() > limit {
-            return Err(ScimError::new(413, None, format!("the request body is larger than {limit} bytes")));
+            return Err(ScimError::new(
+                413,
+                None,
+                format!("the request body is larger than {limit} bytes"),
+            ));
         }
         body.extend_from_slice(&chunk);
     }
@@ -154,5 +190,6 @@ pub async fn json_body(payload: web::Payload, limit: usize) -> Result<Value, Sci
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ScimError::invalid_syntax("the request body is empty"));
     }
-    serde_json::from_slice(&bytes).map_err(|e| ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}")))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}")))
 }

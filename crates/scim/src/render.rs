@@ -43,11 +43,20 @@ pub fn user(base: &str, m: &Member) -> Map<String, Value> {
     for (k, v) in &m.resource {
         out.insert(k.clone(), v.clone());
     }
-    out.insert("active".into(), Value::Bool(m.state != MemberState::Deactivated));
+    out.insert(
+        "active".into(),
+        Value::Bool(m.state != MemberState::Deactivated),
+    );
     let location = format!("{base}/Users/{}", m.id);
     out.insert(
         "meta".into(),
-        meta("User", location, m.created.millis(), m.last_modified.millis(), m.version),
+        meta(
+            "User",
+            location,
+            m.created.millis(),
+            m.last_modified.millis(),
+            m.version,
+        ),
     );
     out
 }
@@ -79,12 +88,22 @@ pub fn group(base: &str, g: &Group, members: Option<&[GroupMemberRef]>) -> Map<S
     let location = format!("{base}/Groups/{}", g.id);
     out.insert(
         "meta".into(),
-        meta("Group", location, g.created.millis(), g.last_modified.millis(), g.version),
+        meta(
+            "Group",
+            location,
+            g.created.millis(),
+            g.last_modified.millis(),
+            g.version,
+        ),
     );
     out
 }
 
-pub fn project(rt: &ResourceType, projection: &Projection, mut resource: Map<String, Value>) -> Value {
+pub fn project(
+    rt: &ResourceType,
+    projection: &Projection,
+    mut resource: Map<String, Value>,
+) -> Value {
     projection.apply(rt, &mut resource);
     Value::Object(resource)
 }
@@ -94,16 +113,17 @@ pub fn resource_response(status: StatusCode, body: &Value, version: i64) -> Http
     let mut res = HttpResponse::build(status);
     res.insert_header((header::CONTENT_TYPE, SCIM_JSON));
     res.insert_header((header::ETAG, etag(version)));
-    if status == StatusCode::CREATED {
-        if let Some(loc) = body.pointer("/meta/location").and_then(Value::as_str) {
-            res.insert_header((header::LOCATION, loc.to_owned()));
-        }
+    let location = body.pointer("/meta/location").and_then(Value::as_str);
+    if let (StatusCode::CREATED, Some(loc)) = (status, location) {
+        res.insert_header((header::LOCATION, loc.to_owned()));
     }
     res.body(body.to_string())
 }
 
 pub fn json_response(status: StatusCode, body: &Value) -> HttpResponse {
-    HttpResponse::build(status).insert_header((header::CONTENT_TYPE, SCIM_JSON)).body(body.to_string())
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, SCIM_JSON))
+        .body(body.to_string())
 }
 
 pub fn list_response(total: u64, start_index: u64, resources: Vec<Value>) -> HttpResponse {

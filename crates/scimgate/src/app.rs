@@ -26,7 +26,9 @@ pub struct Services {
 
 impl std::fmt::Debug for Services {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Services").field("db", &self.db).finish_non_exhaustive()
+        f.debug_struct("Services")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
     }
 }
 
@@ -38,20 +40,34 @@ impl Services {
             .await
             .map_err(|e| anyhow::anyhow!("cannot open the {} database: {e}", url.backend_name()))?;
         if migrate {
-            let applied = db.migrate().await.map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+            let applied = db
+                .migrate()
+                .await
+                .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
             if !applied.is_empty() {
                 tracing::info!(?applied, "applied migrations");
             }
         }
         let sqlite_dir = match &url {
-            DatabaseUrl::Sqlite(p) => Some(p.parent().map(std::path::Path::to_path_buf).unwrap_or_default()),
+            DatabaseUrl::Sqlite(p) => Some(
+                p.parent()
+                    .map(std::path::Path::to_path_buf)
+                    .unwrap_or_default(),
+            ),
             DatabaseUrl::Postgres(_) => None,
         };
         let hasher = TokenHasher::from_config(
-            settings.security.token_hash_key.as_ref().map(|s| s.expose()),
+            settings
+                .security
+                .token_hash_key
+                .as_ref()
+                .map(|s| s.expose()),
             sqlite_dir.as_deref(),
         )?;
-        Ok(Self { db: Arc::new(db), hasher })
+        Ok(Self {
+            db: Arc::new(db),
+            hasher,
+        })
     }
 
     pub fn store(&self) -> Arc<dyn Store> {
@@ -65,10 +81,13 @@ async fn healthz() -> HttpResponse {
 
 async fn readyz(db: web::Data<Arc<DbStore>>) -> HttpResponse {
     match db.ping().await {
-        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready", "database": "ok" })),
+        Ok(()) => {
+            HttpResponse::Ok().json(serde_json::json!({ "status": "ready", "database": "ok" }))
+        }
         Err(e) => {
             tracing::warn!(cause = %e, "readiness: database unavailable");
-            HttpResponse::ServiceUnavailable().json(serde_json::json!({ "status": "unavailable", "database": "error" }))
+            HttpResponse::ServiceUnavailable()
+                .json(serde_json::json!({ "status": "unavailable", "database": "error" }))
         }
     }
 }
@@ -78,7 +97,10 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// One span per request with its id (taken from `X-Request-Id` when sane, else generated),
 /// echoed in the response, and one access-log line. Headers are never logged: they carry
 /// credentials.
-async fn request_context(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = req
         .headers()
         .get(&REQUEST_ID)
@@ -90,7 +112,13 @@ async fn request_context(req: ServiceRequest, next: Next<impl MessageBody>) -> R
     let start = Instant::now();
     let mut res = tracing::Instrument::instrument(next.call(req), span.clone()).await?;
     let status = res.status().as_u16();
-    span.in_scope(|| tracing::info!(status, elapsed_ms = start.elapsed().as_secs_f64() * 1000.0, "served"));
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            elapsed_ms = start.elapsed().as_secs_f64() * 1000.0,
+            "served"
+        )
+    });
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, v);
     }
@@ -98,10 +126,20 @@ async fn request_context(req: ServiceRequest, next: Next<impl MessageBody>) -> R
 }
 
 /// Binds `listener` and starts the server; returns its handle and the server future.
-pub fn serve(settings: &Settings, services: &Services, listener: TcpListener) -> anyhow::Result<actix_web::dev::Server> {
+pub fn serve(
+    settings: &Settings,
+    services: &Services,
+    listener: TcpListener,
+) -> anyhow::Result<actix_web::dev::Server> {
     let store = services.store();
-    let auth: Arc<dyn Authenticator> = Arc::new(StaticTokens { store: store.clone(), hasher: services.hasher.clone() });
-    let scim = web::Data::new(ScimState { store, config: settings.scim_config() });
+    let auth: Arc<dyn Authenticator> = Arc::new(StaticTokens {
+        store: store.clone(),
+        hasher: services.hasher.clone(),
+    });
+    let scim = web::Data::new(ScimState {
+        store,
+        config: settings.scim_config(),
+    });
     let auth = web::Data::new(auth);
     let db = web::Data::new(services.db.clone());
     let server = HttpServer::new(move || {
@@ -120,7 +158,10 @@ pub fn serve(settings: &Settings, services: &Services, listener: TcpListener) ->
 }
 
 /// A server on an ephemeral port, for tests: returns its address and handle.
-pub async fn spawn(settings: &Settings, services: &Services) -> anyhow::Result<(std::net::SocketAddr, ServerHandle)> {
+pub async fn spawn(
+    settings: &Settings,
+    services: &Services,
+) -> anyhow::Result<(std::net::SocketAddr, ServerHandle)> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let server = serve(settings, services, listener)?;

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use scimgate_domain::ids::{TenantId, TokenId};
+use scimgate_domain::ports::TenantStore as _;
 use scimgate_domain::ports::{TokenRecord, TokenStore as _};
 use scimgate_domain::tenant::{DeleteBehaviour, Slug, Tenant, TenantSettings, UniqueIdentifier};
-use scimgate_domain::ports::TenantStore as _;
 use scimgate_domain::time::Timestamp;
 use serde_json::json;
 
@@ -18,7 +18,11 @@ use crate::config::Settings;
 use crate::tokens::generate_token;
 
 #[derive(Debug, Parser)]
-#[command(name = "scimgate", version, about = "SCIM 2.0 provisioning gateway for multi-tenant SaaS")]
+#[command(
+    name = "scimgate",
+    version,
+    about = "SCIM 2.0 provisioning gateway for multi-tenant SaaS"
+)]
 struct Cli {
     /// Configuration file (default: ./scimgate.toml when present).
     #[arg(long, global = true, env = "SCIMGATE_CONFIG")]
@@ -167,7 +171,10 @@ pub fn main() -> ExitCode {
         }
     };
     crate::telemetry::init(&settings.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -241,7 +248,12 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
 
 async fn tenant_command(services: &Services, cmd: TenantCommand) -> anyhow::Result<()> {
     match cmd {
-        TenantCommand::Create { slug, name, settings, json } => {
+        TenantCommand::Create {
+            slug,
+            name,
+            settings,
+            json,
+        } => {
             let slug = Slug::parse(&slug)?;
             let mut tenant_settings = TenantSettings::default();
             settings.apply(&mut tenant_settings);
@@ -252,12 +264,22 @@ async fn tenant_command(services: &Services, cmd: TenantCommand) -> anyhow::Resu
                 settings: tenant_settings,
                 created: Timestamp::now(),
             };
-            services.db.insert_tenant(&tenant).await.map_err(|e| match e {
-                scimgate_domain::ports::StoreError::Conflict { .. } => anyhow::anyhow!("a tenant with slug {:?} already exists", tenant.slug.as_str()),
-                other => other.into(),
-            })?;
+            services
+                .db
+                .insert_tenant(&tenant)
+                .await
+                .map_err(|e| match e {
+                    scimgate_domain::ports::StoreError::Conflict { .. } => anyhow::anyhow!(
+                        "a tenant with slug {:?} already exists",
+                        tenant.slug.as_str()
+                    ),
+                    other => other.into(),
+                })?;
             if json {
-                println!("{}", json!({ "id": tenant.id.as_str(), "slug": tenant.slug.as_str() }));
+                println!(
+                    "{}",
+                    json!({ "id": tenant.id.as_str(), "slug": tenant.slug.as_str() })
+                );
             } else {
                 println!("created tenant {} ({})", tenant.slug, tenant.id);
             }
@@ -265,7 +287,10 @@ async fn tenant_command(services: &Services, cmd: TenantCommand) -> anyhow::Resu
         TenantCommand::List { json } => {
             let tenants = services.db.list_tenants().await?;
             if json {
-                println!("{}", json!({ "tenants": tenants.iter().map(tenant_json).collect::<Vec<_>>() }));
+                println!(
+                    "{}",
+                    json!({ "tenants": tenants.iter().map(tenant_json).collect::<Vec<_>>() })
+                );
             } else {
                 for t in &tenants {
                     println!("{}\t{}\t{}", t.slug, t.id, t.name);
@@ -280,10 +305,17 @@ async fn tenant_command(services: &Services, cmd: TenantCommand) -> anyhow::Resu
                 println!("{}", serde_json::to_string_pretty(&tenant_json(&t))?);
             }
         }
-        TenantCommand::Settings { slug, settings, json } => {
+        TenantCommand::Settings {
+            slug,
+            settings,
+            json,
+        } => {
             let mut t = tenant_by_slug(services, &slug).await?;
             settings.apply(&mut t.settings);
-            services.db.update_tenant_settings(&t.id, &t.settings).await?;
+            services
+                .db
+                .update_tenant_settings(&t.id, &t.settings)
+                .await?;
             if json {
                 println!("{}", tenant_json(&t));
             } else {
@@ -296,11 +328,16 @@ async fn tenant_command(services: &Services, cmd: TenantCommand) -> anyhow::Resu
 
 async fn token_command(services: &Services, cmd: TokenCommand) -> anyhow::Result<()> {
     match cmd {
-        TokenCommand::Create { tenant, expires_in, json } => {
+        TokenCommand::Create {
+            tenant,
+            expires_in,
+            json,
+        } => {
             let t = tenant_by_slug(services, &tenant).await?;
             let secret = generate_token()?;
             let now = Timestamp::now();
-            let expires = expires_in.map(|d| now.plus_seconds(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)));
+            let expires = expires_in
+                .map(|d| now.plus_seconds(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)));
             let record = TokenRecord {
                 id: TokenId::generate(),
                 tenant_id: t.id.clone(),
@@ -313,23 +350,36 @@ async fn token_command(services: &Services, cmd: TokenCommand) -> anyhow::Result
             if json {
                 println!("{}", json!({ "id": record.id.as_str(), "token": secret }));
             } else {
-                println!("token id: {}\ntoken (shown once, store it now): {secret}", record.id);
+                println!(
+                    "token id: {}\ntoken (shown once, store it now): {secret}",
+                    record.id
+                );
             }
         }
         TokenCommand::List { tenant, json } => {
             let t = tenant_by_slug(services, &tenant).await?;
             let tokens = services.db.tokens_of(&t.id).await?;
             if json {
-                println!("{}", json!({ "tokens": tokens.iter().map(token_json).collect::<Vec<_>>() }));
+                println!(
+                    "{}",
+                    json!({ "tokens": tokens.iter().map(token_json).collect::<Vec<_>>() })
+                );
             } else {
                 for k in &tokens {
-                    let state = if k.revoked.is_some() { "revoked" } else { "active" };
+                    let state = if k.revoked.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
                     println!("{}\t{state}\tcreated {}", k.id, k.created.to_rfc3339());
                 }
             }
         }
         TokenCommand::Revoke { token_id, json } => {
-            let found = services.db.revoke_token(&TokenId::from_raw(token_id.clone()), Timestamp::now()).await?;
+            let found = services
+                .db
+                .revoke_token(&TokenId::from_raw(token_id.clone()), Timestamp::now())
+                .await?;
             anyhow::ensure!(found, "no token with id {token_id:?}");
             if json {
                 println!("{}", json!({ "id": token_id, "revoked": true }));

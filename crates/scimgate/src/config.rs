@@ -86,14 +86,23 @@ impl Settings {
             .set_default("scim.default_page_size", defaults.default_page_size)?
             .set_default("scim.max_page_size", defaults.max_page_size)?
             .set_default("scim.max_body_bytes", defaults.max_body_bytes as u64)?
-            .set_default("scim.bulk_max_operations", defaults.bulk_max_operations as u64)?
-            .set_default("scim.bulk_max_payload_bytes", defaults.bulk_max_payload_bytes as u64)?;
+            .set_default(
+                "scim.bulk_max_operations",
+                defaults.bulk_max_operations as u64,
+            )?
+            .set_default(
+                "scim.bulk_max_payload_bytes",
+                defaults.bulk_max_payload_bytes as u64,
+            )?;
         builder = match file {
             Some(f) => builder.add_source(config::File::from(f).required(true)),
             None => builder.add_source(config::File::with_name("scimgate.toml").required(false)),
         };
         builder = builder.add_source(
-            config::Environment::with_prefix("SCIMGATE").prefix_separator("__").separator("__").try_parsing(true),
+            config::Environment::with_prefix("SCIMGATE")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
         );
         // `*_FILE` variables: the secret is the file's content (Kubernetes secrets as files).
         for key in SECRET_KEYS {

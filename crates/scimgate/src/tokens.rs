@@ -31,12 +31,20 @@ impl std::fmt::Debug for TokenHasher {
 
 impl TokenHasher {
     pub fn new(key: &[u8]) -> anyhow::Result<Self> {
-        anyhow::ensure!(key.len() >= 32, "security.token_hash_key must be at least 32 bytes");
-        Ok(Self { key: hmac::Key::new(hmac::HMAC_SHA256, key) })
+        anyhow::ensure!(
+            key.len() >= 32,
+            "security.token_hash_key must be at least 32 bytes"
+        );
+        Ok(Self {
+            key: hmac::Key::new(hmac::HMAC_SHA256, key),
+        })
     }
 
     /// The configured key, or (SQLite only) one generated once beside the database file.
-    pub fn from_config(configured: Option<&str>, sqlite_dir: Option<&Path>) -> anyhow::Result<Self> {
+    pub fn from_config(
+        configured: Option<&str>,
+        sqlite_dir: Option<&Path>,
+    ) -> anyhow::Result<Self> {
         if let Some(k) = configured {
             return Self::new(k.as_bytes());
         }
@@ -73,7 +81,11 @@ fn random_text() -> anyhow::Result<String> {
 fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(content.as_bytes())?;
     Ok(())
 }
@@ -103,18 +115,27 @@ impl Authenticator for StaticTokens {
             return Ok(Err(AuthFailure::Unknown));
         }
         // The lookup is by keyed hash: equality on a MAC reveals nothing usable about the token.
-        let found = self.store.token_by_hash(&self.hasher.hash(token)).await.map_err(|e| {
-            tracing::error!(cause = %e, "token lookup failed");
-            ScimError::internal()
-        })?;
-        let Some((record, tenant)) = found else { return Ok(Err(AuthFailure::Unknown)) };
+        let found = self
+            .store
+            .token_by_hash(&self.hasher.hash(token))
+            .await
+            .map_err(|e| {
+                tracing::error!(cause = %e, "token lookup failed");
+                ScimError::internal()
+            })?;
+        let Some((record, tenant)) = found else {
+            return Ok(Err(AuthFailure::Unknown));
+        };
         if record.revoked.is_some() {
             return Ok(Err(AuthFailure::Revoked));
         }
         if record.expires.is_some_and(|e| e <= Timestamp::now()) {
             return Ok(Err(AuthFailure::Expired));
         }
-        Ok(Ok(Principal { tenant, credential_id: record.id.to_string() }))
+        Ok(Ok(Principal {
+            tenant,
+            credential_id: record.id.to_string(),
+        }))
     }
 }
 
@@ -135,7 +156,9 @@ mod tests {
     fn the_hash_depends_on_the_key() {
         let k1 = TokenHasher::new(&[1u8; 32]);
         let k2 = TokenHasher::new(&[2u8; 32]);
-        let (Ok(k1), Ok(k2)) = (k1, k2) else { panic!("keys") };
+        let (Ok(k1), Ok(k2)) = (k1, k2) else {
+            panic!("keys")
+        };
         assert_eq!(k1.hash("t").len(), 64);
         assert_ne!(k1.hash("t"), k2.hash("t"));
         assert!(TokenHasher::new(b"short").is_err());

@@ -86,10 +86,8 @@ pub fn resolve(
     let attr = full.attr.as_str();
     let sub = full.sub.as_deref();
 
-    if urn.is_none() {
-        if let Some(r) = column(target, attr, sub) {
-            return Ok(r);
-        }
+    if let (None, Some(r)) = (urn, column(target, attr, sub)) {
+        return Ok(r);
     }
     if target == Target::Groups {
         return Err(format!(

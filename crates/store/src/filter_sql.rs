@@ -363,10 +363,7 @@ fn column_leaf(
     };
     match type_ {
         AttrType::Boolean => {
-            let b = match literal_text(AttrType::Boolean, value)?.as_str() {
-                "true" => true,
-                _ => false,
-            };
+            let b = literal_text(AttrType::Boolean, value)? == "true";
             match op {
                 CompareOp::Eq => out.sql(column).sql(" = ").boolean(b),
                 CompareOp::Ne => out.sql(column).sql(" <> ").boolean(b),

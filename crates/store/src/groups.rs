@@ -185,7 +185,7 @@ impl GroupStore for DbStore {
                 count_q.load::<CountRow>(conn).await.map_err(DbError::from)
             });
             return Ok(Page {
-                total: u64::try_from(n?.iter().next().map_or(0, |c| c.n)).unwrap_or(0),
+                total: u64::try_from(CountRow::total(&n?)).unwrap_or(0),
                 items: Vec::new(),
             });
         }
@@ -204,13 +204,13 @@ impl GroupStore for DbStore {
             q.load::<GroupPageRow>(conn).await.map_err(DbError::from)
         });
         let rows = rows?;
-        let total = match rows.iter().next() {
+        let total = match rows.as_slice().first() {
             Some(r) => r.total,
             None if offset > 0 => {
                 let n: Result<Vec<CountRow>, DbError> = with_conn!(self, conn => {
                     count_q.load::<CountRow>(conn).await.map_err(DbError::from)
                 });
-                n?.iter().next().map_or(0, |c| c.n)
+                CountRow::total(&n?)
             }
             None => 0,
         };

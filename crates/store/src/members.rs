@@ -168,7 +168,7 @@ impl MemberStore for DbStore {
             let n: Result<Vec<CountRow>, DbError> = with_conn!(self, conn => {
                 count_q.load::<CountRow>(conn).await.map_err(DbError::from)
             });
-            let total = n?.iter().next().map_or(0, |c| c.n);
+            let total = CountRow::total(&n?);
             return Ok(Page {
                 total: u64::try_from(total).unwrap_or(0),
                 items: Vec::new(),
@@ -190,13 +190,13 @@ impl MemberStore for DbStore {
             q.load::<MemberPageRow>(conn).await.map_err(DbError::from)
         });
         let rows = rows?;
-        let total = match rows.iter().next() {
+        let total = match rows.as_slice().first() {
             Some(r) => r.total,
             None if offset > 0 => {
                 let n: Result<Vec<CountRow>, DbError> = with_conn!(self, conn => {
                     count_q.load::<CountRow>(conn).await.map_err(DbError::from)
                 });
-                n?.iter().next().map_or(0, |c| c.n)
+                CountRow::total(&n?)
             }
             None => 0,
         };

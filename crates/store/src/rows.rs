@@ -316,3 +316,10 @@ pub struct CountRow {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub n: i64,
 }
+
+impl CountRow {
+    /// The count of a `SELECT COUNT(*)` result (0 when it returned no row).
+    pub fn total(rows: &[Self]) -> i64 {
+        rows.first().map_or(0, |c| c.n)
+    }
+}

@@ -17,6 +17,8 @@ pub use parse::parse_filter;
 pub use path::parse_patch_path;
 
 #[cfg(test)]
+mod eval_tests;
+#[cfg(test)]
 mod parse_error_tests;
 #[cfg(test)]
 mod parse_tests;
@@ -24,7 +26,5 @@ mod parse_tests;
 mod path_tests;
 #[cfg(test)]
 mod print_tests;
-#[cfg(test)]
-mod eval_tests;
 #[cfg(test)]
 mod prop_tests;

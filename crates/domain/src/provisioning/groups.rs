@@ -41,11 +41,18 @@ async fn resolve(ctx: Ctx<'_>, given: &[String]) -> Result<Vec<MemberId>, ScimEr
     if given.is_empty() {
         return Ok(Vec::new());
     }
-    let found = ctx.store.resolve_members(&ctx.tenant.id, given).await.map_err(storage)?;
+    let found = ctx
+        .store
+        .resolve_members(&ctx.tenant.id, given)
+        .await
+        .map_err(storage)?;
     if found.len() != given.len() {
-        let known: std::collections::HashSet<&str> = found.iter().map(|(g, _)| g.as_str()).collect();
+        let known: std::collections::HashSet<&str> =
+            found.iter().map(|(g, _)| g.as_str()).collect();
         if let Some(missing) = given.iter().find(|g| !known.contains(g.as_str())) {
-            return Err(ScimError::invalid_value(format!("member {missing:?} is not a User of this tenant")));
+            return Err(ScimError::invalid_value(format!(
+                "member {missing:?} is not a User of this tenant"
+            )));
         }
     }
     Ok(found.into_iter().map(|(_, id)| id).collect())
@@ -68,17 +75,29 @@ pub async fn create_group(ctx: Ctx<'_>, body: Value) -> Result<Group, ScimError>
         version: 1,
     };
     group.sync_keys();
-    ctx.store.insert_group(&group, &members).await.map_err(storage)?;
+    ctx.store
+        .insert_group(&group, &members)
+        .await
+        .map_err(storage)?;
     Ok(group)
 }
 
 /// A group by id, else by displayName (SEMANTICS 3: Label Studio addresses groups by name).
 pub async fn find_group(ctx: Ctx<'_>, x: &str) -> Result<Group, ScimError> {
     let tenant = &ctx.tenant.id;
-    if let Some(g) = ctx.store.group(tenant, &GroupId::from_raw(x)).await.map_err(storage)? {
+    if let Some(g) = ctx
+        .store
+        .group(tenant, &GroupId::from_raw(x))
+        .await
+        .map_err(storage)?
+    {
         return Ok(g);
     }
-    ctx.store.group_by_display_name(tenant, &x.to_lowercase()).await.map_err(storage)?.ok_or_else(|| not_found(x))
+    ctx.store
+        .group_by_display_name(tenant, &x.to_lowercase())
+        .await
+        .map_err(storage)?
+        .ok_or_else(|| not_found(x))
 }
 
 async fn write_group<F>(
@@ -99,17 +118,28 @@ where
         next.sync_keys();
         next.last_modified = Timestamp::now();
         next.version = current.version + 1;
-        match ctx.store.update_group(&next, current.version, changes).await {
+        match ctx
+            .store
+            .update_group(&next, current.version, changes)
+            .await
+        {
             Ok(()) => return Ok(next),
             Err(StoreError::VersionMismatch) if matches!(pre, Precondition::None) => continue,
             Err(e) => return Err(storage(e)),
         }
     }
-    Err(ScimError::conflict("the resource is being changed concurrently; retry"))
+    Err(ScimError::conflict(
+        "the resource is being changed concurrently; retry",
+    ))
 }
 
 /// PUT: the body replaces the group, its member list included.
-pub async fn replace_group(ctx: Ctx<'_>, x: &str, body: Value, pre: &Precondition) -> Result<Group, ScimError> {
+pub async fn replace_group(
+    ctx: Ctx<'_>,
+    x: &str,
+    body: Value,
+    pre: &Precondition,
+) -> Result<Group, ScimError> {
     let n = normalize(schema::group(), body, ctx.tenant.settings.strict_schema)?;
     log_ignored(&n.ignored);
     let mut resource = n.resource;
@@ -119,17 +149,28 @@ pub async fn replace_group(ctx: Ctx<'_>, x: &str, body: Value, pre: &Preconditio
 }
 
 /// PATCH: member operations become membership deltas; the rest goes through the PATCH engine.
-pub async fn patch_group(ctx: Ctx<'_>, x: &str, req: PatchRequest, pre: &Precondition) -> Result<Group, ScimError> {
+pub async fn patch_group(
+    ctx: Ctx<'_>,
+    x: &str,
+    req: PatchRequest,
+    pre: &Precondition,
+) -> Result<Group, ScimError> {
     let (member_ops, rest) = split_member_changes(req.operations)?;
     let mut changes = Vec::with_capacity(member_ops.len());
     for op in member_ops {
         changes.push(match op {
             MemberChange::Add(ids) => MembershipChange::Add(resolve(ctx, &ids).await?),
-            MemberChange::ReplaceAll(ids) => MembershipChange::ReplaceAll(resolve(ctx, &ids).await?),
+            MemberChange::ReplaceAll(ids) => {
+                MembershipChange::ReplaceAll(resolve(ctx, &ids).await?)
+            }
             MemberChange::RemoveAll => MembershipChange::RemoveAll,
             MemberChange::Remove(ids) => {
                 // Removing someone who is not a member (or not a user) changes nothing.
-                let found = ctx.store.resolve_members(&ctx.tenant.id, &ids).await.map_err(storage)?;
+                let found = ctx
+                    .store
+                    .resolve_members(&ctx.tenant.id, &ids)
+                    .await
+                    .map_err(storage)?;
                 MembershipChange::Remove(found.into_iter().map(|(_, id)| id).collect())
             }
         });
@@ -153,7 +194,12 @@ pub async fn patch_group(ctx: Ctx<'_>, x: &str, req: PatchRequest, pre: &Precond
 pub async fn delete_group(ctx: Ctx<'_>, x: &str, pre: &Precondition) -> Result<(), ScimError> {
     let current = find_group(ctx, x).await?;
     check_precondition(pre, current.version)?;
-    if ctx.store.delete_group(&ctx.tenant.id, &current.id).await.map_err(storage)? {
+    if ctx
+        .store
+        .delete_group(&ctx.tenant.id, &current.id)
+        .await
+        .map_err(storage)?
+    {
         Ok(())
     } else {
         Err(not_found(x))
@@ -161,5 +207,8 @@ pub async fn delete_group(ctx: Ctx<'_>, x: &str, pre: &Precondition) -> Result<(
 }
 
 pub async fn list_groups(ctx: Ctx<'_>, query: &ListQuery) -> Result<Page<Group>, ScimError> {
-    ctx.store.list_groups(&ctx.tenant.id, query).await.map_err(storage)
+    ctx.store
+        .list_groups(&ctx.tenant.id, query)
+        .await
+        .map_err(storage)
 }

@@ -21,7 +21,9 @@ pub struct Ctx<'a> {
 
 impl std::fmt::Debug for Ctx<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ctx").field("tenant", &self.tenant.slug).finish_non_exhaustive()
+        f.debug_struct("Ctx")
+            .field("tenant", &self.tenant.slug)
+            .finish_non_exhaustive()
     }
 }
 
@@ -53,10 +55,12 @@ pub fn etag_matches(list: &[String], version: i64) -> bool {
 
 pub(crate) fn check_precondition(p: &Precondition, version: i64) -> Result<(), ScimError> {
     match p {
-        Precondition::IfMatch(list) if !etag_matches(list, version) => Err(ScimError::precondition_failed(format!(
-            "the resource is at version {}, not the one given in If-Match",
-            etag(version)
-        ))),
+        Precondition::IfMatch(list) if !etag_matches(list, version) => {
+            Err(ScimError::precondition_failed(format!(
+                "the resource is at version {}, not the one given in If-Match",
+                etag(version)
+            )))
+        }
         _ => Ok(()),
     }
 }
@@ -64,8 +68,12 @@ pub(crate) fn check_precondition(p: &Precondition, version: i64) -> Result<(), S
 /// Storage failures as SCIM errors: the cause is logged, the client sees a safe message.
 pub(crate) fn storage(e: StoreError) -> ScimError {
     match e {
-        StoreError::Conflict { what } => ScimError::uniqueness(format!("{what} is already taken in this tenant")),
-        StoreError::VersionMismatch => ScimError::precondition_failed("the resource changed since it was read"),
+        StoreError::Conflict { what } => {
+            ScimError::uniqueness(format!("{what} is already taken in this tenant"))
+        }
+        StoreError::VersionMismatch => {
+            ScimError::precondition_failed("the resource changed since it was read")
+        }
         StoreError::NotFound => ScimError::not_found("resource not found"),
         StoreError::InvalidQuery(msg) => ScimError::invalid_filter(msg),
         StoreError::Backend(msg) => {

@@ -38,7 +38,10 @@ fn log_ignored(ignored: &[String]) {
 }
 
 fn active_of(resource: &Map<String, Value>) -> bool {
-    resource.get("active").and_then(Value::as_bool).unwrap_or(true)
+    resource
+        .get("active")
+        .and_then(Value::as_bool)
+        .unwrap_or(true)
 }
 
 /// The state after the IdP set `active` (SEMANTICS 7).
@@ -73,7 +76,12 @@ pub async fn create_user(ctx: Ctx<'_>, body: Value) -> Result<Created, ScimError
     let active = active_of(&resource);
     let now = Timestamp::now();
 
-    if let Some(existing) = ctx.store.member_by_identifier(&ctx.tenant.id, &keys.identifier_lc).await.map_err(storage)? {
+    if let Some(existing) = ctx
+        .store
+        .member_by_identifier(&ctx.tenant.id, &keys.identifier_lc)
+        .await
+        .map_err(storage)?
+    {
         if existing.scim_managed && existing.scim_visible {
             // RFC 7644 §3.3: a duplicate is 409 uniqueness.
             return Err(ScimError::uniqueness(format!(
@@ -89,15 +97,25 @@ pub async fn create_user(ctx: Ctx<'_>, body: Value) -> Result<Created, ScimError
         adopted.state = next_state(existing.state, active);
         adopted.last_modified = now;
         adopted.version = existing.version + 1;
-        ctx.store.update_member(&adopted, &keys, existing.version).await.map_err(storage)?;
-        return Ok(Created { member: adopted, adopted: true });
+        ctx.store
+            .update_member(&adopted, &keys, existing.version)
+            .await
+            .map_err(storage)?;
+        return Ok(Created {
+            member: adopted,
+            adopted: true,
+        });
     }
 
     let member = Member {
         id: MemberId::generate(),
         tenant_id: ctx.tenant.id.clone(),
         resource,
-        state: if active { MemberState::Active } else { MemberState::Deactivated },
+        state: if active {
+            MemberState::Active
+        } else {
+            MemberState::Deactivated
+        },
         provenance: Provenance::Scim,
         scim_managed: true,
         scim_visible: true,
@@ -105,17 +123,31 @@ pub async fn create_user(ctx: Ctx<'_>, body: Value) -> Result<Created, ScimError
         last_modified: now,
         version: 1,
     };
-    ctx.store.insert_member(&member, &keys).await.map_err(storage)?;
-    Ok(Created { member, adopted: false })
+    ctx.store
+        .insert_member(&member, &keys)
+        .await
+        .map_err(storage)?;
+    Ok(Created {
+        member,
+        adopted: false,
+    })
 }
 
 /// A member visible to SCIM, by id or else by the tenant's unique identifier (SEMANTICS 3).
 pub async fn find_user(ctx: Ctx<'_>, x: &str) -> Result<Member, ScimError> {
     let tenant = &ctx.tenant.id;
-    let by_id = ctx.store.member(tenant, &MemberId::from_raw(x)).await.map_err(storage)?;
+    let by_id = ctx
+        .store
+        .member(tenant, &MemberId::from_raw(x))
+        .await
+        .map_err(storage)?;
     let found = match by_id {
         Some(m) => Some(m),
-        None => ctx.store.member_by_identifier(tenant, &x.trim().to_lowercase()).await.map_err(storage)?,
+        None => ctx
+            .store
+            .member_by_identifier(tenant, &x.trim().to_lowercase())
+            .await
+            .map_err(storage)?,
     };
     found.filter(|m| m.scim_visible).ok_or_else(|| not_found(x))
 }
@@ -123,7 +155,12 @@ pub async fn find_user(ctx: Ctx<'_>, x: &str) -> Result<Member, ScimError> {
 /// Read-modify-write with optimistic concurrency: `change` gets the current member and
 /// returns the new resource; retried when another write wins, unless the client pinned a
 /// version with If-Match (then 412).
-async fn modify_user<F>(ctx: Ctx<'_>, x: &str, pre: &Precondition, mut change: F) -> Result<Member, ScimError>
+async fn modify_user<F>(
+    ctx: Ctx<'_>,
+    x: &str,
+    pre: &Precondition,
+    mut change: F,
+) -> Result<Member, ScimError>
 where
     F: FnMut(&Member) -> Result<Map<String, Value>, ScimError> + Send,
 {
@@ -145,11 +182,18 @@ where
             Err(e) => return Err(storage(e)),
         }
     }
-    Err(ScimError::conflict("the resource is being changed concurrently; retry"))
+    Err(ScimError::conflict(
+        "the resource is being changed concurrently; retry",
+    ))
 }
 
 /// PUT (RFC 7644 §3.5.1): the body replaces every attribute the client may write.
-pub async fn replace_user(ctx: Ctx<'_>, x: &str, body: Value, pre: &Precondition) -> Result<Member, ScimError> {
+pub async fn replace_user(
+    ctx: Ctx<'_>,
+    x: &str,
+    body: Value,
+    pre: &Precondition,
+) -> Result<Member, ScimError> {
     let n = normalize(schema::user(), body, ctx.tenant.settings.strict_schema)?;
     log_ignored(&n.ignored);
     let resource = n.resource;
@@ -157,7 +201,12 @@ pub async fn replace_user(ctx: Ctx<'_>, x: &str, body: Value, pre: &Precondition
 }
 
 /// PATCH (RFC 7644 §3.5.2).
-pub async fn patch_user(ctx: Ctx<'_>, x: &str, req: &PatchRequest, pre: &Precondition) -> Result<Member, ScimError> {
+pub async fn patch_user(
+    ctx: Ctx<'_>,
+    x: &str,
+    req: &PatchRequest,
+    pre: &Precondition,
+) -> Result<Member, ScimError> {
     let strict = ctx.tenant.settings.strict_schema;
     modify_user(ctx, x, pre, |current| {
         let mut resource = current.resource.clone();
@@ -179,7 +228,10 @@ pub async fn delete_user(ctx: Ctx<'_>, x: &str, pre: &Precondition) -> Result<()
         check_protection(ctx, &current, true)?;
         match ctx.tenant.settings.delete_behaviour {
             DeleteBehaviour::Remove => {
-                ctx.store.delete_member(&ctx.tenant.id, &current.id).await.map_err(storage)?;
+                ctx.store
+                    .delete_member(&ctx.tenant.id, &current.id)
+                    .await
+                    .map_err(storage)?;
                 return Ok(());
             }
             DeleteBehaviour::Deactivate => {
@@ -192,15 +244,22 @@ pub async fn delete_user(ctx: Ctx<'_>, x: &str, pre: &Precondition) -> Result<()
                 let keys = member_keys(&next.resource, ctx.tenant.settings.unique_identifier);
                 match ctx.store.update_member(&next, &keys, current.version).await {
                     Ok(()) => return Ok(()),
-                    Err(StoreError::VersionMismatch) if matches!(pre, Precondition::None) => continue,
+                    Err(StoreError::VersionMismatch) if matches!(pre, Precondition::None) => {
+                        continue;
+                    }
                     Err(e) => return Err(storage(e)),
                 }
             }
         }
     }
-    Err(ScimError::conflict("the resource is being changed concurrently; retry"))
+    Err(ScimError::conflict(
+        "the resource is being changed concurrently; retry",
+    ))
 }
 
 pub async fn list_users(ctx: Ctx<'_>, query: &ListQuery) -> Result<Page<Member>, ScimError> {
-    ctx.store.list_members(&ctx.tenant.id, query).await.map_err(storage)
+    ctx.store
+        .list_members(&ctx.tenant.id, query)
+        .await
+        .map_err(storage)
 }
