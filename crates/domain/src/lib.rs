@@ -3,4 +3,12 @@
 
 pub mod error;
 pub mod filter;
+pub mod group;
+pub mod ids;
+pub mod member;
+pub mod patch;
+pub mod ports;
+pub mod provisioning;
 pub mod schema;
+pub mod tenant;
+pub mod time;

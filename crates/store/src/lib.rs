@@ -1,1 +1,16 @@
-//! placeholder
+//! scimgate's storage: the domain's ports implemented with diesel-async on PostgreSQL
+//! (production) and SQLite (the embedded default), one query path for both.
+
+mod attrs;
+mod connection;
+mod error;
+mod filter_sql;
+mod groups;
+mod members;
+mod rows;
+mod schema;
+mod sql;
+mod tenants;
+mod tokens;
+
+pub use connection::{DatabaseUrl, DbStore};

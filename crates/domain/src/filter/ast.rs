@@ -13,10 +13,18 @@ pub struct AttrPath {
 
 impl AttrPath {
     pub fn new(attr: impl Into<String>) -> Self {
-        Self { urn: None, attr: attr.into(), sub: None }
+        Self {
+            urn: None,
+            attr: attr.into(),
+            sub: None,
+        }
     }
     pub fn with_sub(attr: impl Into<String>, sub: impl Into<String>) -> Self {
-        Self { urn: None, attr: attr.into(), sub: Some(sub.into()) }
+        Self {
+            urn: None,
+            attr: attr.into(),
+            sub: Some(sub.into()),
+        }
     }
     /// True when this path names `attr` (and `sub`), ignoring case.
     pub fn is(&self, attr: &str, sub: Option<&str>) -> bool {
@@ -57,7 +65,11 @@ pub enum CompValue {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
     /// `attrPath compareOp compValue`
-    Compare { path: AttrPath, op: CompareOp, value: CompValue },
+    Compare {
+        path: AttrPath,
+        op: CompareOp,
+        value: CompValue,
+    },
     /// `attrPath pr`
     Present(AttrPath),
     And(Box<Filter>, Box<Filter>),
@@ -66,7 +78,10 @@ pub enum Filter {
     Not(Box<Filter>),
     /// `attrPath "[" valFilter "]"`: paths inside `filter` are relative to `path`
     /// (they name sub-attributes, e.g. `emails[type eq "work"]`).
-    ValuePath { path: AttrPath, filter: Box<Filter> },
+    ValuePath {
+        path: AttrPath,
+        filter: Box<Filter>,
+    },
 }
 
 /// A PATCH operation path (RFC 7644 §3.5.2): `attrPath` or `valuePath [subAttr]`.

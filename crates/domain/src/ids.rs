@@ -1,0 +1,51 @@
+//! Typed identifiers. Ids are UUIDv7 strings: unique, opaque to clients, roughly time-ordered.
+
+use std::fmt;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// A fresh id.
+            pub fn generate() -> Self {
+                Self(uuid::Uuid::now_v7().to_string())
+            }
+            /// Wraps an id read from storage or from a client; ids are opaque text.
+            pub fn from_raw(raw: impl Into<String>) -> Self {
+                Self(raw.into())
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A tenant: one enterprise customer of the SaaS product.
+    TenantId
+);
+id_type!(
+    /// A member of a tenant (a SCIM User).
+    MemberId
+);
+id_type!(
+    /// A group pushed by the tenant's identity provider (a SCIM Group).
+    GroupId
+);
+id_type!(
+    /// A static SCIM bearer token (not the secret itself).
+    TokenId
+);

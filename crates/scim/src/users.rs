@@ -1,0 +1,80 @@
+//! `/Users` (RFC 7644 §3.3–§3.6): thin handlers that parse, call one provisioning operation and
+//! render.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use scimgate_domain::patch::PatchRequest;
+use scimgate_domain::provisioning::{self as prov, Ctx};
+use scimgate_domain::schema;
+
+use crate::auth::Principal;
+use crate::error::ApiResult;
+use crate::params::{ListParams, json_body, not_modified, precondition};
+use crate::render::{self, base_url};
+use crate::{ScimState, id_of};
+
+fn ctx<'a>(st: &'a ScimState, p: &'a Principal) -> Ctx<'a> {
+    Ctx { store: st.store.as_ref(), tenant: &p.tenant }
+}
+
+pub async fn create(req: HttpRequest, p: Principal, st: web::Data<ScimState>, body: web::Payload) -> ApiResult<HttpResponse> {
+    let projection = ListParams::from_query(&req)?.projection()?;
+    let body = json_body(body, st.config.max_body_bytes).await?;
+    let created = prov::create_user(ctx(&st, &p), body).await?;
+    if created.adopted {
+        tracing::info!(member = %created.member.id, "adopted an existing member");
+    }
+    let out = render::project(schema::user(), &projection, render::user(&base_url(&req), &created.member));
+    Ok(render::resource_response(StatusCode::CREATED, &out, created.member.version))
+}
+
+pub async fn get(req: HttpRequest, p: Principal, st: web::Data<ScimState>) -> ApiResult<HttpResponse> {
+    let projection = ListParams::from_query(&req)?.projection()?;
+    let member = prov::find_user(ctx(&st, &p), id_of(&req)).await?;
+    if not_modified(&req, member.version) {
+        return Ok(HttpResponse::NotModified().finish());
+    }
+    let out = render::project(schema::user(), &projection, render::user(&base_url(&req), &member));
+    Ok(render::resource_response(StatusCode::OK, &out, member.version))
+}
+
+pub async fn replace(req: HttpRequest, p: Principal, st: web::Data<ScimState>, body: web::Payload) -> ApiResult<HttpResponse> {
+    let projection = ListParams::from_query(&req)?.projection()?;
+    let body = json_body(body, st.config.max_body_bytes).await?;
+    let member = prov::replace_user(ctx(&st, &p), id_of(&req), body, &precondition(&req)).await?;
+    let out = render::project(schema::user(), &projection, render::user(&base_url(&req), &member));
+    Ok(render::resource_response(StatusCode::OK, &out, member.version))
+}
+
+/// RFC 7644 §3.5.2: answered 200 with the resource (INTEROP 14).
+pub async fn patch(req: HttpRequest, p: Principal, st: web::Data<ScimState>, body: web::Payload) -> ApiResult<HttpResponse> {
+    let projection = ListParams::from_query(&req)?.projection()?;
+    let body = PatchRequest::parse(json_body(body, st.config.max_body_bytes).await?)?;
+    let member = prov::patch_user(ctx(&st, &p), id_of(&req), &body, &precondition(&req)).await?;
+    let out = render::project(schema::user(), &projection, render::user(&base_url(&req), &member));
+    Ok(render::resource_response(StatusCode::OK, &out, member.version))
+}
+
+pub async fn delete(req: HttpRequest, p: Principal, st: web::Data<ScimState>) -> ApiResult<HttpResponse> {
+    prov::delete_user(ctx(&st, &p), id_of(&req), &precondition(&req)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn list(req: HttpRequest, p: Principal, st: web::Data<ScimState>) -> ApiResult<HttpResponse> {
+    let params = ListParams::from_query(&req)?;
+    search(&req, &p, &st, &params).await
+}
+
+/// A page of users for `GET /Users` and `POST /Users/.search`.
+pub async fn search(req: &HttpRequest, p: &Principal, st: &ScimState, params: &ListParams) -> ApiResult<HttpResponse> {
+    let projection = params.projection()?;
+    let query = params.query(&st.config)?;
+    let page = prov::list_users(ctx(st, p), &query).await?;
+    let base = base_url(req);
+    let resources = page
+        .items
+        .iter()
+        .map(|m| render::project(schema::user(), &projection, render::user(&base, m)))
+        .collect();
+    Ok(render::list_response(page.total, query.start_index, resources))
+}

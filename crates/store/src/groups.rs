@@ -1,0 +1,252 @@
+//! Groups and memberships. A membership change touches only the named rows, whatever the
+//! group's size; member lists are read only when asked for.
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection as _, RunQueryDsl};
+use scimgate_domain::group::{Group, GroupMemberRef, MembershipChange};
+use scimgate_domain::ids::{GroupId, MemberId, TenantId};
+use scimgate_domain::ports::{GroupStore, ListQuery, Page, StoreError};
+
+use crate::attrs::Target;
+use crate::connection::{DbStore, with_conn};
+use crate::error::DbError;
+use crate::filter_sql;
+use crate::members::CHUNK;
+use crate::rows::{CountRow, GROUP_COLUMNS, GroupRow, GroupWrite, insert_memberships};
+use crate::schema::{group_members, groups, members};
+use crate::sql::SqlFrag;
+
+#[derive(Debug, QueryableByName)]
+struct GroupPageRow {
+    #[diesel(embed)]
+    group: GroupRow,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    total: i64,
+}
+
+/// The INSERT statements adding `ids` to `group`, one per chunk.
+fn membership_inserts(group: &Group, ids: &[MemberId]) -> Vec<SqlFrag> {
+    id_strings(ids)
+        .chunks(CHUNK)
+        .map(|chunk| insert_memberships(group.id.as_str(), group.tenant_id.as_str(), chunk))
+        .collect()
+}
+
+fn id_strings(ids: &[MemberId]) -> Vec<String> {
+    ids.iter().map(ToString::to_string).collect()
+}
+
+#[async_trait]
+impl GroupStore for DbStore {
+    async fn group(&self, tenant: &TenantId, id: &GroupId) -> Result<Option<Group>, StoreError> {
+        let r: Result<Option<GroupRow>, DbError> = with_conn!(self, conn => {
+            groups::table.filter(groups::id.eq(id.as_str())).filter(groups::tenant_id.eq(tenant.as_str()))
+                .select(GroupRow::as_select()).first(conn).await.optional().map_err(DbError::from)
+        });
+        Ok(r?.map(GroupRow::into_domain).transpose()?)
+    }
+
+    async fn group_by_display_name(
+        &self,
+        tenant: &TenantId,
+        name_lc: &str,
+    ) -> Result<Option<Group>, StoreError> {
+        let r: Result<Option<GroupRow>, DbError> = with_conn!(self, conn => {
+            groups::table.filter(groups::display_name_lc.eq(name_lc)).filter(groups::tenant_id.eq(tenant.as_str()))
+                .select(GroupRow::as_select()).first(conn).await.optional().map_err(DbError::from)
+        });
+        Ok(r?.map(GroupRow::into_domain).transpose()?)
+    }
+
+    async fn group_members(
+        &self,
+        tenant: &TenantId,
+        group_ids: &[GroupId],
+    ) -> Result<Vec<GroupMemberRef>, StoreError> {
+        let mut out = Vec::new();
+        let ids: Vec<String> = group_ids.iter().map(ToString::to_string).collect();
+        for chunk in ids.chunks(CHUNK) {
+            let r: Result<Vec<(String, String, Option<String>, String)>, DbError> = with_conn!(self, conn => {
+                group_members::table
+                    .inner_join(members::table)
+                    .filter(group_members::tenant_id.eq(tenant.as_str()))
+                    .filter(group_members::group_id.eq_any(chunk))
+                    .filter(members::scim_visible.eq(true))
+                    .order((group_members::group_id, group_members::member_id))
+                    .select((group_members::group_id, members::id, members::display_name, members::user_name))
+                    .load(conn).await.map_err(DbError::from)
+            });
+            out.extend(
+                r?.into_iter()
+                    .map(|(g, m, display, user_name)| GroupMemberRef {
+                        group_id: GroupId::from_raw(g),
+                        member_id: MemberId::from_raw(m),
+                        display: display.unwrap_or(user_name),
+                    }),
+            );
+        }
+        Ok(out)
+    }
+
+    async fn insert_group(&self, group: &Group, member_ids: &[MemberId]) -> Result<(), StoreError> {
+        let row = GroupWrite::from_domain(group)?;
+        let memberships = membership_inserts(group, member_ids);
+        let r: Result<(), DbError> = with_conn!(self, conn => {
+            conn.transaction::<_, DbError, _>(async move |conn| {
+                diesel::insert_into(groups::table).values(&row).execute(conn).await?;
+                for insert in memberships {
+                    insert.execute(conn).await?;
+                }
+                Ok(())
+            }).await
+        });
+        r.map_err(StoreError::from)
+    }
+
+    async fn update_group(
+        &self,
+        group: &Group,
+        expected_version: i64,
+        changes: &[MembershipChange],
+    ) -> Result<(), StoreError> {
+        let row = GroupWrite::from_domain(group)?;
+        let r: Result<(), DbError> = with_conn!(self, conn => {
+            conn.transaction::<_, DbError, _>(async move |conn| {
+                let n = diesel::update(
+                    groups::table
+                        .filter(groups::id.eq(&row.id))
+                        .filter(groups::tenant_id.eq(&row.tenant_id))
+                        .filter(groups::version.eq(expected_version)),
+                )
+                .set(&row)
+                .execute(conn)
+                .await?;
+                if n == 0 {
+                    return Err(DbError::Domain(StoreError::VersionMismatch));
+                }
+                let of_group = group_members::group_id.eq(&row.id);
+                for change in changes {
+                    match change {
+                        MembershipChange::Add(ids) => {
+                            for insert in membership_inserts(group, ids) {
+                                insert.execute(conn).await?;
+                            }
+                        }
+                        MembershipChange::Remove(ids) => {
+                            for chunk in id_strings(ids).chunks(CHUNK) {
+                                diesel::delete(group_members::table.filter(of_group).filter(group_members::member_id.eq_any(chunk)))
+                                    .execute(conn).await?;
+                            }
+                        }
+                        MembershipChange::RemoveAll => {
+                            diesel::delete(group_members::table.filter(of_group)).execute(conn).await?;
+                        }
+                        MembershipChange::ReplaceAll(ids) => {
+                            diesel::delete(group_members::table.filter(of_group)).execute(conn).await?;
+                            for insert in membership_inserts(group, ids) {
+                                insert.execute(conn).await?;
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            }).await
+        });
+        r.map_err(StoreError::from)
+    }
+
+    async fn delete_group(&self, tenant: &TenantId, id: &GroupId) -> Result<bool, StoreError> {
+        let r: Result<usize, DbError> = with_conn!(self, conn => {
+            diesel::delete(groups::table.filter(groups::id.eq(id.as_str())).filter(groups::tenant_id.eq(tenant.as_str())))
+                .execute(conn).await.map_err(DbError::from)
+        });
+        Ok(r? > 0)
+    }
+
+    async fn list_groups(
+        &self,
+        tenant: &TenantId,
+        query: &ListQuery,
+    ) -> Result<Page<Group>, StoreError> {
+        let mut conditions = SqlFrag::new(" FROM groups WHERE groups.tenant_id = ");
+        conditions.text(tenant.as_str());
+        if let Some(f) = &query.filter {
+            conditions.sql(" AND ");
+            filter_sql::translate(f, Target::Groups, &mut conditions)
+                .map_err(|e| StoreError::InvalidQuery(e.0))?;
+        }
+        let offset = i64::try_from(query.start_index.saturating_sub(1)).unwrap_or(i64::MAX);
+        let limit = i64::try_from(query.count).unwrap_or(i64::MAX);
+        let mut count_q = SqlFrag::new("SELECT COUNT(*) AS n");
+        count_q.append(&conditions);
+        if limit == 0 {
+            let n: Result<Vec<CountRow>, DbError> = with_conn!(self, conn => {
+                count_q.load::<CountRow>(conn).await.map_err(DbError::from)
+            });
+            return Ok(Page {
+                total: u64::try_from(n?.iter().next().map_or(0, |c| c.n)).unwrap_or(0),
+                items: Vec::new(),
+            });
+        }
+        let mut q = SqlFrag::new(&format!(
+            "SELECT {GROUP_COLUMNS}, COUNT(*) OVER () AS total"
+        ));
+        q.append(&conditions);
+        let sort = query.sort.as_ref().map(|s| (&s.path, s.descending));
+        filter_sql::order_by(Target::Groups, sort, &mut q)
+            .map_err(|e| StoreError::InvalidQuery(e.0))?;
+        q.sql(" LIMIT ")
+            .bigint(limit)
+            .sql(" OFFSET ")
+            .bigint(offset);
+        let rows: Result<Vec<GroupPageRow>, DbError> = with_conn!(self, conn => {
+            q.load::<GroupPageRow>(conn).await.map_err(DbError::from)
+        });
+        let rows = rows?;
+        let total = match rows.iter().next() {
+            Some(r) => r.total,
+            None if offset > 0 => {
+                let n: Result<Vec<CountRow>, DbError> = with_conn!(self, conn => {
+                    count_q.load::<CountRow>(conn).await.map_err(DbError::from)
+                });
+                n?.iter().next().map_or(0, |c| c.n)
+            }
+            None => 0,
+        };
+        let items = rows
+            .into_iter()
+            .map(|r| r.group.into_domain())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            total: u64::try_from(total).unwrap_or(0),
+            items,
+        })
+    }
+
+    async fn groups_of_member(
+        &self,
+        tenant: &TenantId,
+        member: &MemberId,
+    ) -> Result<Vec<Group>, StoreError> {
+        let r: Result<Vec<GroupRow>, DbError> = with_conn!(self, conn => {
+            groups::table
+                .inner_join(group_members::table)
+                .filter(groups::tenant_id.eq(tenant.as_str()))
+                .filter(group_members::member_id.eq(member.as_str()))
+                .order(groups::display_name_lc)
+                .select(GroupRow::as_select())
+                .load(conn).await.map_err(DbError::from)
+        });
+        Ok(r?
+            .into_iter()
+            .map(GroupRow::into_domain)
+            .collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
+impl scimgate_domain::ports::Store for DbStore {
+    fn backend_name(&self) -> &'static str {
+        self.url().backend_name()
+    }
+}

@@ -1,0 +1,252 @@
+//! Members: reads, optimistic writes with their filter index, and filtered pages.
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection as _, RunQueryDsl};
+use scimgate_domain::ids::{MemberId, TenantId};
+use scimgate_domain::member::{Member, MemberKeys};
+use scimgate_domain::ports::{ListQuery, MemberStore, Page, StoreError};
+
+use crate::attrs::Target;
+use crate::connection::{DbStore, with_conn};
+use crate::error::DbError;
+use crate::filter_sql;
+use crate::rows::{CountRow, MEMBER_COLUMNS, MemberRow, MemberValueRow, MemberWrite};
+use crate::schema::{member_values, members};
+use crate::sql::SqlFrag;
+
+/// Rows per multi-row INSERT or IN list: under SQLite's and PostgreSQL's bind-parameter limits.
+pub(crate) const CHUNK: usize = 1000;
+
+#[derive(Debug, QueryableByName)]
+struct MemberPageRow {
+    #[diesel(embed)]
+    member: MemberRow,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    total: i64,
+}
+
+impl DbStore {
+    async fn member_where(
+        &self,
+        tenant: &TenantId,
+        column: &'static str,
+        value: &str,
+    ) -> Result<Option<Member>, StoreError> {
+        let mut q = SqlFrag::new(&format!(
+            "SELECT {MEMBER_COLUMNS} FROM members WHERE members.tenant_id = "
+        ));
+        q.text(tenant.as_str())
+            .sql(&format!(" AND members.{column} = "))
+            .text(value)
+            .sql(" LIMIT 1");
+        let rows: Result<Vec<MemberRow>, DbError> = with_conn!(self, conn => {
+            q.load::<MemberRow>(conn).await.map_err(DbError::from)
+        });
+        Ok(rows?
+            .into_iter()
+            .next()
+            .map(MemberRow::into_domain)
+            .transpose()?)
+    }
+
+    /// `WHERE` for a SCIM list: the tenant, visibility and the filter.
+    pub(crate) fn member_conditions(
+        tenant: &TenantId,
+        query: &ListQuery,
+    ) -> Result<SqlFrag, StoreError> {
+        let mut w = SqlFrag::new(" FROM members WHERE members.tenant_id = ");
+        w.text(tenant.as_str())
+            .sql(" AND members.scim_visible = ")
+            .boolean(true);
+        if let Some(f) = &query.filter {
+            w.sql(" AND ");
+            filter_sql::translate(f, Target::Members, &mut w)
+                .map_err(|e| StoreError::InvalidQuery(e.0))?;
+        }
+        Ok(w)
+    }
+}
+
+fn page_bounds(query: &ListQuery) -> (i64, i64) {
+    let offset = i64::try_from(query.start_index.saturating_sub(1)).unwrap_or(i64::MAX);
+    let limit = i64::try_from(query.count).unwrap_or(i64::MAX);
+    (offset, limit)
+}
+
+#[async_trait]
+impl MemberStore for DbStore {
+    async fn member(&self, tenant: &TenantId, id: &MemberId) -> Result<Option<Member>, StoreError> {
+        self.member_where(tenant, "id", id.as_str()).await
+    }
+
+    async fn member_by_identifier(
+        &self,
+        tenant: &TenantId,
+        identifier_lc: &str,
+    ) -> Result<Option<Member>, StoreError> {
+        self.member_where(tenant, "identifier_lc", identifier_lc)
+            .await
+    }
+
+    async fn member_by_user_name(
+        &self,
+        tenant: &TenantId,
+        user_name_lc: &str,
+    ) -> Result<Option<Member>, StoreError> {
+        self.member_where(tenant, "user_name_lc", user_name_lc)
+            .await
+    }
+
+    async fn insert_member(&self, member: &Member, keys: &MemberKeys) -> Result<(), StoreError> {
+        let row = MemberWrite::new(member, keys)?;
+        let values = MemberValueRow::all(member, keys);
+        let r: Result<(), DbError> = with_conn!(self, conn => {
+            conn.transaction::<_, DbError, _>(async move |conn| {
+                diesel::insert_into(members::table).values(&row).execute(conn).await?;
+                for chunk in values.chunks(CHUNK) {
+                    MemberValueRow::insert(chunk).execute(conn).await?;
+                }
+                Ok(())
+            }).await
+        });
+        r.map_err(StoreError::from)
+    }
+
+    async fn update_member(
+        &self,
+        member: &Member,
+        keys: &MemberKeys,
+        expected_version: i64,
+    ) -> Result<(), StoreError> {
+        let row = MemberWrite::new(member, keys)?;
+        let values = MemberValueRow::all(member, keys);
+        let r: Result<(), DbError> = with_conn!(self, conn => {
+            conn.transaction::<_, DbError, _>(async move |conn| {
+                let n = diesel::update(
+                    members::table
+                        .filter(members::id.eq(&row.id))
+                        .filter(members::tenant_id.eq(&row.tenant_id))
+                        .filter(members::version.eq(expected_version)),
+                )
+                .set(&row)
+                .execute(conn)
+                .await?;
+                if n == 0 {
+                    return Err(DbError::Domain(StoreError::VersionMismatch));
+                }
+                diesel::delete(member_values::table.filter(member_values::member_id.eq(&row.id)))
+                    .execute(conn)
+                    .await?;
+                for chunk in values.chunks(CHUNK) {
+                    MemberValueRow::insert(chunk).execute(conn).await?;
+                }
+                Ok(())
+            }).await
+        });
+        r.map_err(StoreError::from)
+    }
+
+    async fn delete_member(&self, tenant: &TenantId, id: &MemberId) -> Result<bool, StoreError> {
+        let r: Result<usize, DbError> = with_conn!(self, conn => {
+            diesel::delete(members::table.filter(members::id.eq(id.as_str())).filter(members::tenant_id.eq(tenant.as_str())))
+                .execute(conn).await.map_err(DbError::from)
+        });
+        Ok(r? > 0)
+    }
+
+    async fn list_members(
+        &self,
+        tenant: &TenantId,
+        query: &ListQuery,
+    ) -> Result<Page<Member>, StoreError> {
+        let conditions = Self::member_conditions(tenant, query)?;
+        let (offset, limit) = page_bounds(query);
+        let mut count_q = SqlFrag::new("SELECT COUNT(*) AS n");
+        count_q.append(&conditions);
+        if limit == 0 {
+            let n: Result<Vec<CountRow>, DbError> = with_conn!(self, conn => {
+                count_q.load::<CountRow>(conn).await.map_err(DbError::from)
+            });
+            let total = n?.iter().next().map_or(0, |c| c.n);
+            return Ok(Page {
+                total: u64::try_from(total).unwrap_or(0),
+                items: Vec::new(),
+            });
+        }
+        // One round trip: the page and the total through a window function.
+        let mut q = SqlFrag::new(&format!(
+            "SELECT {MEMBER_COLUMNS}, COUNT(*) OVER () AS total"
+        ));
+        q.append(&conditions);
+        let sort = query.sort.as_ref().map(|s| (&s.path, s.descending));
+        filter_sql::order_by(Target::Members, sort, &mut q)
+            .map_err(|e| StoreError::InvalidQuery(e.0))?;
+        q.sql(" LIMIT ")
+            .bigint(limit)
+            .sql(" OFFSET ")
+            .bigint(offset);
+        let rows: Result<Vec<MemberPageRow>, DbError> = with_conn!(self, conn => {
+            q.load::<MemberPageRow>(conn).await.map_err(DbError::from)
+        });
+        let rows = rows?;
+        let total = match rows.iter().next() {
+            Some(r) => r.total,
+            None if offset > 0 => {
+                let n: Result<Vec<CountRow>, DbError> = with_conn!(self, conn => {
+                    count_q.load::<CountRow>(conn).await.map_err(DbError::from)
+                });
+                n?.iter().next().map_or(0, |c| c.n)
+            }
+            None => 0,
+        };
+        let items = rows
+            .into_iter()
+            .map(|r| r.member.into_domain())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            total: u64::try_from(total).unwrap_or(0),
+            items,
+        })
+    }
+
+    async fn resolve_members(
+        &self,
+        tenant: &TenantId,
+        ids: &[String],
+    ) -> Result<Vec<(String, MemberId)>, StoreError> {
+        let mut found: Vec<(String, String)> = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            let lc: Vec<String> = chunk.iter().map(|s| s.trim().to_lowercase()).collect();
+            let r: Result<Vec<(String, String)>, DbError> = with_conn!(self, conn => {
+                members::table
+                    .filter(members::tenant_id.eq(tenant.as_str()))
+                    .filter(members::scim_visible.eq(true))
+                    .filter(members::id.eq_any(chunk).or(members::identifier_lc.eq_any(&lc)))
+                    .select((members::id, members::identifier_lc))
+                    .load(conn).await.map_err(DbError::from)
+            });
+            found.extend(r?);
+        }
+        // Ids first (SEMANTICS 3), then the unique identifier.
+        let by_id: std::collections::HashSet<&str> =
+            found.iter().map(|(id, _)| id.as_str()).collect();
+        let by_identifier: std::collections::HashMap<&str, &str> = found
+            .iter()
+            .map(|(id, ident)| (ident.as_str(), id.as_str()))
+            .collect();
+        Ok(ids
+            .iter()
+            .filter_map(|given| {
+                let id = if by_id.contains(given.as_str()) {
+                    Some(given.clone())
+                } else {
+                    by_identifier
+                        .get(given.trim().to_lowercase().as_str())
+                        .map(|id| (*id).to_owned())
+                };
+                id.map(|id| (given.clone(), MemberId::from_raw(id)))
+            })
+            .collect())
+    }
+}

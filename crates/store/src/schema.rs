@@ -1,0 +1,95 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    group_members (group_id, member_id) {
+        group_id -> Text,
+        member_id -> Text,
+        tenant_id -> Text,
+    }
+}
+
+diesel::table! {
+    groups (id) {
+        id -> Text,
+        tenant_id -> Text,
+        display_name -> Text,
+        display_name_lc -> Text,
+        external_id -> Nullable<Text>,
+        resource -> Text,
+        created -> BigInt,
+        last_modified -> BigInt,
+        version -> BigInt,
+        synced_version -> BigInt,
+    }
+}
+
+diesel::table! {
+    member_values (member_id, path, idx) {
+        member_id -> Text,
+        tenant_id -> Text,
+        path -> Text,
+        idx -> Integer,
+        value -> Nullable<Text>,
+        value_lc -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    members (id) {
+        id -> Text,
+        tenant_id -> Text,
+        user_name -> Text,
+        user_name_lc -> Text,
+        email_lc -> Nullable<Text>,
+        identifier_lc -> Text,
+        external_id -> Nullable<Text>,
+        display_name -> Nullable<Text>,
+        active -> Bool,
+        state -> Text,
+        provenance -> Text,
+        scim_managed -> Bool,
+        scim_visible -> Bool,
+        resource -> Text,
+        created -> BigInt,
+        last_modified -> BigInt,
+        version -> BigInt,
+        synced_version -> BigInt,
+    }
+}
+
+diesel::table! {
+    scim_tokens (id) {
+        id -> Text,
+        tenant_id -> Text,
+        token_hash -> Text,
+        created -> BigInt,
+        expires -> Nullable<BigInt>,
+        revoked -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    tenants (id) {
+        id -> Text,
+        slug -> Text,
+        name -> Text,
+        settings -> Text,
+        created -> BigInt,
+    }
+}
+
+diesel::joinable!(group_members -> groups (group_id));
+diesel::joinable!(group_members -> members (member_id));
+diesel::joinable!(groups -> tenants (tenant_id));
+diesel::joinable!(member_values -> members (member_id));
+diesel::joinable!(members -> tenants (tenant_id));
+diesel::joinable!(scim_tokens -> tenants (tenant_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    group_members,
+    groups,
+    member_values,
+    members,
+    scim_tokens,
+    tenants
+);
