@@ -38,9 +38,16 @@ pub trait Authenticator: Send + Sync {
     async fn authenticate(&self, token: &str) -> Result<Result<Principal, AuthFailure>, ScimError>;
 }
 
+/// The detail of a 401 without any credential; RFC 6750 §3.1 then wants no error code.
+pub(crate) const NO_CREDENTIAL: &str = "a bearer token is required";
+
 fn unauthorized(reason: AuthFailure) -> ApiError {
     tracing::info!(?reason, "refused SCIM credential");
-    ApiError(ScimError::new(401, None, "a valid bearer token is required"))
+    let detail = match reason {
+        AuthFailure::Missing => NO_CREDENTIAL,
+        _ => "the bearer token is not valid (unknown, expired or revoked)",
+    };
+    ApiError(ScimError::new(401, None, detail))
 }
 
 /// The bearer token of `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1).

@@ -44,11 +44,13 @@ impl ResponseError for ApiError {
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON)));
         if self.0.status == 401 {
-            // RFC 6750 §3: the challenge, with error="invalid_token" when a token was sent.
-            res.insert_header((
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"scimgate\", error=\"invalid_token\""),
-            ));
+            // RFC 6750 §3: the challenge; §3.1: error="invalid_token" only when a token was sent.
+            let challenge = if self.0.detail == crate::auth::NO_CREDENTIAL {
+                "Bearer realm=\"scimgate\""
+            } else {
+                "Bearer realm=\"scimgate\", error=\"invalid_token\""
+            };
+            res.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge)));
         }
         res.body(error_body(&self.0).to_string())
     }

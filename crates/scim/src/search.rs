@@ -43,16 +43,11 @@ pub async fn root(req: HttpRequest, p: Principal, st: web::Data<ScimState>, body
     let projection = params.projection()?;
     let query = params.query(&st.config)?;
     let ctx = Ctx { store: st.store.as_ref(), tenant: &p.tenant };
-    let lenient = |r: Result<_, ScimError>| match r {
-        Err(e) if e.scim_type == Some(scimgate_domain::error::ScimType::InvalidFilter) && query.filter.is_some() => {
-            Ok(None)
-        }
-        other => other.map(Some),
-    };
+    let filtered = query.filter.is_some();
     let mut count_only = query.clone();
     count_only.count = 0;
-    let user_total = lenient(prov::list_users(ctx, &count_only).await)?.map_or(0, |p| p.total);
-    let group_total = lenient(prov::list_groups(ctx, &count_only).await)?.map_or(0, |p| p.total);
+    let user_total = lenient(prov::list_users(ctx, &count_only).await, filtered)?.map_or(0, |p| p.total);
+    let group_total = lenient(prov::list_groups(ctx, &count_only).await, filtered)?.map_or(0, |p| p.total);
     let base = base_url(&req);
     let mut resources = Vec::new();
     // The page [start, start + count) over users followed by groups.
@@ -61,7 +56,7 @@ pub async fn root(req: HttpRequest, p: Principal, st: web::Data<ScimState>, body
     if start < user_total && query.count > 0 {
         let mut q = query.clone();
         q.count = end.min(user_total) - start;
-        if let Some(page) = lenient(prov::list_users(ctx, &q).await)? {
+        if let Some(page) = lenient(prov::list_users(ctx, &q).await, filtered)? {
             resources.extend(page.items.iter().map(|m| render::project(schema::user(), &projection, render::user(&base, m))));
         }
     }
@@ -69,9 +64,17 @@ pub async fn root(req: HttpRequest, p: Principal, st: web::Data<ScimState>, body
         let mut q = query.clone();
         q.start_index = start.saturating_sub(user_total) + 1;
         q.count = end - user_total.max(start);
-        if let Some(page) = lenient(prov::list_groups(ctx, &q).await)? {
+        if let Some(page) = lenient(prov::list_groups(ctx, &q).await, filtered)? {
             resources.extend(page.items.iter().map(|g| render::project(schema::group(), &projection, render::group(&base, g, None))));
         }
     }
     Ok(render::list_response(user_total + group_total, query.start_index, resources))
+}
+
+/// A filter naming an attribute this type lacks matches none of its resources.
+fn lenient<T>(r: Result<T, ScimError>, filtered: bool) -> Result<Option<T>, ScimError> {
+    match r {
+        Err(e) if filtered && e.scim_type == Some(scimgate_domain::error::ScimType::InvalidFilter) => Ok(None),
+        other => other.map(Some),
+    }
 }

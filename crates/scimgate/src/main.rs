@@ -1,1 +1,5 @@
-fn main() {}
+//! `scimgate`: see `scimgate --help`.
+
+fn main() -> std::process::ExitCode {
+    scimgate::cli::main()
+}

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::resource_type::{ResourceType, SchemaRef};
-use super::types::{AttrType, Mutability};
+use super::types::{AttrType, Mutability, Schema};
 use super::value::{Unknowns, coerce, get_ci};
 use crate::error::ScimError;
 
@@ -32,21 +32,16 @@ pub fn normalize(rt: &ResourceType, input: Value, strict: bool) -> Result<Normal
     check_schemas(rt, &body)?;
 
     let mut unknowns = Unknowns::new(strict);
-    let mut core = Map::new();
-    let mut extensions: Vec<Map<String, Value>> = vec![Map::new(); rt.extensions.len()];
+    let mut out = Attrs {
+        core: Map::new(),
+        extensions: rt
+            .extensions
+            .iter()
+            .map(|e| (e.schema, Map::new()))
+            .collect(),
+    };
     let mut put = |schema: SchemaRef, name: &str, value: Value, unknowns: &mut Unknowns| {
-        let target = match schema {
-            SchemaRef::Core => &mut core,
-            SchemaRef::Extension(s) => {
-                let i = rt
-                    .extensions
-                    .iter()
-                    .position(|e| e.schema.id == s.id)
-                    .unwrap_or(0);
-                &mut extensions[i]
-            }
-        };
-        put_attribute(rt, schema, name, value, target, unknowns)
+        put_attribute(rt, schema, name, value, &mut out, unknowns)
     };
 
     for (key, value) in body {
@@ -71,11 +66,7 @@ pub fn normalize(rt: &ResourceType, input: Value, strict: bool) -> Result<Normal
             }
         } else if let Some((schema, name)) = rt.split_qualified(&key) {
             // RFC 7644 §3.10: a fully qualified name, `urn:...:User:employeeNumber`.
-            if schema_knows(rt, schema, name) {
-                put(schema, name, value, &mut unknowns)?;
-            } else {
-                unknowns.unknown(&key)?;
-            }
+            put(schema, name, value, &mut unknowns)?;
         } else if rt.core_attribute(&key).is_some() {
             put(SchemaRef::Core, &key, value, &mut unknowns)?;
         } else {
@@ -83,21 +74,25 @@ pub fn normalize(rt: &ResourceType, input: Value, strict: bool) -> Result<Normal
         }
     }
 
+    let Attrs {
+        mut core,
+        extensions,
+    } = out;
     check_required(rt, SchemaRef::Core, &core)?;
     let mut schemas = vec![Value::from(rt.schema.id)];
-    for (ext, attrs) in rt.extensions.iter().zip(extensions) {
+    for (ext, (schema, attrs)) in rt.extensions.iter().zip(extensions) {
         if attrs.is_empty() {
             if ext.required {
                 return Err(ScimError::invalid_value(format!(
                     "the extension '{}' is required",
-                    ext.schema.id
+                    schema.id
                 )));
             }
             continue;
         }
-        check_required(rt, SchemaRef::Extension(ext.schema), &attrs)?;
-        schemas.push(ext.schema.id.into());
-        core.insert(ext.schema.id.to_owned(), Value::Object(attrs));
+        check_required(rt, SchemaRef::Extension(schema), &attrs)?;
+        schemas.push(schema.id.into());
+        core.insert(schema.id.to_owned(), Value::Object(attrs));
     }
     core.insert("schemas".to_owned(), Value::Array(schemas));
     Ok(Normalized {
@@ -106,8 +101,23 @@ pub fn normalize(rt: &ResourceType, input: Value, strict: bool) -> Result<Normal
     })
 }
 
-fn schema_knows(rt: &ResourceType, schema: SchemaRef, name: &str) -> bool {
-    rt.attribute_in(schema, name).is_some()
+/// The attributes kept so far, per schema.
+struct Attrs {
+    core: Map<String, Value>,
+    extensions: Vec<(&'static Schema, Map<String, Value>)>,
+}
+
+impl Attrs {
+    fn of(&mut self, schema: SchemaRef) -> Option<&mut Map<String, Value>> {
+        match schema {
+            SchemaRef::Core => Some(&mut self.core),
+            SchemaRef::Extension(s) => self
+                .extensions
+                .iter_mut()
+                .find(|(e, _)| e.id == s.id)
+                .map(|(_, m)| m),
+        }
+    }
 }
 
 /// Coerces one attribute and stores it under the schema's spelling.
@@ -116,11 +126,14 @@ fn put_attribute(
     schema: SchemaRef,
     name: &str,
     value: Value,
-    target: &mut Map<String, Value>,
+    out: &mut Attrs,
     unknowns: &mut Unknowns,
 ) -> Result<(), ScimError> {
-    let Some(def) = rt.attribute_in(schema, name) else {
-        return unknowns.unknown(name);
+    let (Some(def), Some(target)) = (rt.attribute_in(schema, name), out.of(schema)) else {
+        return unknowns.unknown(&match schema {
+            SchemaRef::Core => name.to_owned(),
+            SchemaRef::Extension(s) => format!("{}:{name}", s.id),
+        });
     };
     // RFC 7643 §7: readOnly values sent by a client are ignored; the write-only `password`
     // is not stored at all.

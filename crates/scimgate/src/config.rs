@@ -1,0 +1,120 @@
+//! Configuration, loaded once: built-in defaults → optional `scimgate.toml` →
+//! `SCIMGATE__SECTION__KEY` environment variables → `SCIMGATE__SECTION__KEY_FILE` files for
+//! secrets. Secrets never appear in `Debug`.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// A secret string: never printed.
+#[derive(Clone, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Http {
+    pub address: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Database {
+    /// `postgres://...` for PostgreSQL; `sqlite://PATH` or empty for the embedded SQLite file.
+    #[serde(default)]
+    pub url: Option<Secret>,
+    pub max_connections: usize,
+    pub migrate_on_start: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Security {
+    /// The HMAC key of stored token hashes (at least 32 bytes). Required with PostgreSQL; with
+    /// SQLite a key is generated next to the database file when none is set.
+    pub token_hash_key: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Log {
+    /// `text` or `json`.
+    pub format: String,
+    /// An `EnvFilter` directive, e.g. `info` or `scimgate=debug,info`.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Scim {
+    pub default_page_size: u64,
+    pub max_page_size: u64,
+    pub max_body_bytes: usize,
+    pub bulk_max_operations: usize,
+    pub bulk_max_payload_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub http: Http,
+    pub database: Database,
+    #[serde(default)]
+    pub security: Security,
+    pub log: Log,
+    pub scim: Scim,
+}
+
+const SECRET_KEYS: [&str; 2] = ["database.url", "security.token_hash_key"];
+
+impl Settings {
+    /// Loads the layers; `file` overrides the default `scimgate.toml` lookup.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let defaults = scimgate_scim::ScimConfig::default();
+        let mut builder = config::Config::builder()
+            .set_default("http.address", "127.0.0.1:8080")?
+            .set_default("database.max_connections", 16)?
+            .set_default("database.migrate_on_start", true)?
+            .set_default("log.format", "text")?
+            .set_default("log.level", "info")?
+            .set_default("scim.default_page_size", defaults.default_page_size)?
+            .set_default("scim.max_page_size", defaults.max_page_size)?
+            .set_default("scim.max_body_bytes", defaults.max_body_bytes as u64)?
+            .set_default("scim.bulk_max_operations", defaults.bulk_max_operations as u64)?
+            .set_default("scim.bulk_max_payload_bytes", defaults.bulk_max_payload_bytes as u64)?;
+        builder = match file {
+            Some(f) => builder.add_source(config::File::from(f).required(true)),
+            None => builder.add_source(config::File::with_name("scimgate.toml").required(false)),
+        };
+        builder = builder.add_source(
+            config::Environment::with_prefix("SCIMGATE").prefix_separator("__").separator("__").try_parsing(true),
+        );
+        // `*_FILE` variables: the secret is the file's content (Kubernetes secrets as files).
+        for key in SECRET_KEYS {
+            let var = format!("SCIMGATE__{}_FILE", key.replace('.', "__").to_uppercase());
+            if let Ok(path) = std::env::var(&var) {
+                let content = std::fs::read_to_string(&path)
+                    .map_err(|e| anyhow::anyhow!("{var}: cannot read {path}: {e}"))?;
+                builder = builder.set_override(key, content.trim().to_owned())?;
+            }
+        }
+        let settings: Self = builder.build()?.try_deserialize()?;
+        Ok(settings)
+    }
+
+    pub fn scim_config(&self) -> scimgate_scim::ScimConfig {
+        scimgate_scim::ScimConfig {
+            default_page_size: self.scim.default_page_size,
+            max_page_size: self.scim.max_page_size.max(1),
+            max_body_bytes: self.scim.max_body_bytes,
+            bulk_max_operations: self.scim.bulk_max_operations,
+            bulk_max_payload_bytes: self.scim.bulk_max_payload_bytes,
+        }
+    }
+}
