@@ -135,8 +135,7 @@ say "tenants and tokens"
 OKTA_TOKEN=$(tenant_token conformance) || fail "could not create tenant 'conformance' and its token"
 MS_TENANT_ARGS=()
 if "$BIN" tenant create --help 2>/dev/null | grep -q -- '--unique-identifier'; then
-    MS_TENANT_ARGS=(--unique-identifier user-name)
-    "$BIN" tenant create --help 2>/dev/null | grep -q 'userName' && MS_TENANT_ARGS=(--unique-identifier userName)
+    MS_TENANT_ARGS=(--unique-identifier userName)
 else
     say "warning: 'scimgate tenant create' has no --unique-identifier option; Microsoft's users that share an email will be refused with 409"
 fi
@@ -158,7 +157,11 @@ for _ in $(seq 1 300); do
     sleep 0.1
 done
 if [ "$ready" != 1 ]; then
-    printf 'conformance: scimgate serve did not answer 200 on %s/healthz within 30 s; its log:\n' "$BASE" >&2
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+        printf 'conformance: scimgate serve did not answer 200 on %s/healthz within 30 s; its log:\n' "$BASE" >&2
+    else
+        printf 'conformance: scimgate serve exited before answering on %s/healthz; its log:\n' "$BASE" >&2
+    fi
     cat "$WORK/server.log" >&2
     exit 2
 fi
