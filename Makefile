@@ -32,6 +32,7 @@ unit:
 	fi
 
 conformance: build
+	python3 -m unittest discover -s tests/conformance -p 'test_*.py'
 	tests/conformance/run.sh
 
 ## Benchmarks (not tests): PATCH latency by group size and filtered GET throughput on PostgreSQL.
