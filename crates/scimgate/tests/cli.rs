@@ -1,0 +1,201 @@
+//! The `scimgate` command line as operators script it: `--json` prints exactly one JSON object
+//! on the last line, errors go to stderr with a non-zero exit, and configuration layers
+//! (defaults → scimgate.toml → SCIMGATE__ env → *_FILE) apply. Runs the real binary on SQLite.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("scimgate-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn scimgate(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scimgate"));
+    cmd.current_dir(dir)
+        .args(args)
+        .env("SCIMGATE__LOG__LEVEL", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn last_json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+    let last = stdout.lines().last().unwrap();
+    serde_json::from_str(last).unwrap()
+}
+
+#[test]
+fn tenant_and_token_commands_print_one_json_object_on_the_last_line() {
+    let dir = temp_dir();
+    let tenant = last_json(&scimgate(
+        &dir,
+        &["tenant", "create", "acme", "--name", "Acme", "--json"],
+        &[],
+    ));
+    assert_eq!(tenant["slug"], "acme");
+    assert!(tenant["id"].as_str().is_some_and(|s| !s.is_empty()));
+    assert_eq!(tenant.as_object().unwrap().len(), 2);
+
+    let token = last_json(&scimgate(
+        &dir,
+        &[
+            "token",
+            "create",
+            "--tenant",
+            "acme",
+            "--expires-in",
+            "90d",
+            "--json",
+        ],
+        &[],
+    ));
+    let secret = token["token"].as_str().unwrap();
+    assert!(secret.starts_with("scimgate_") && secret.len() > 40);
+    let id = token["id"].as_str().unwrap();
+
+    let listed = last_json(&scimgate(
+        &dir,
+        &["token", "list", "--tenant", "acme", "--json"],
+        &[],
+    ));
+    let listed_text = listed.to_string();
+    assert!(listed_text.contains(id));
+    assert!(
+        !listed_text.contains(secret),
+        "a token list must never show the secret"
+    );
+    assert!(listed["tokens"][0]["expires"].is_string());
+
+    let shown = last_json(&scimgate(&dir, &["tenant", "show", "acme", "--json"], &[]));
+    assert_eq!(shown["settings"]["uniqueIdentifier"], "email");
+    let changed = last_json(&scimgate(
+        &dir,
+        &[
+            "tenant",
+            "settings",
+            "acme",
+            "--unique-identifier",
+            "userName",
+            "--delete-behaviour",
+            "remove",
+            "--json",
+        ],
+        &[],
+    ));
+    assert_eq!(changed["settings"]["uniqueIdentifier"], "userName");
+    assert_eq!(changed["settings"]["deleteBehaviour"], "remove");
+
+    let revoked = last_json(&scimgate(&dir, &["token", "revoke", id, "--json"], &[]));
+    assert_eq!(revoked["revoked"], true);
+    let listed = last_json(&scimgate(
+        &dir,
+        &["token", "list", "--tenant", "acme", "--json"],
+        &[],
+    ));
+    assert!(listed["tokens"][0]["revoked"].is_string());
+
+    // The database and the generated hash key live in ./data, the key readable by us only.
+    assert!(dir.join("data/scimgate.db").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.join("data/token-hash.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0);
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn errors_go_to_stderr_with_a_non_zero_exit() {
+    let dir = temp_dir();
+    let out = scimgate(
+        &dir,
+        &["token", "create", "--tenant", "nope", "--json"],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no tenant with slug \"nope\""));
+
+    let out = scimgate(&dir, &["tenant", "create", "Not A Slug"], &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid tenant slug"));
+
+    last_json(&scimgate(
+        &dir,
+        &["tenant", "create", "twice", "--json"],
+        &[],
+    ));
+    let out = scimgate(&dir, &["tenant", "create", "twice", "--json"], &[]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+
+    let out = scimgate(
+        &dir,
+        &["token", "revoke", "00000000-0000-0000-0000-000000000000"],
+        &[],
+    );
+    assert!(!out.status.success());
+}
+
+#[test]
+fn configuration_layers_file_then_environment_then_secret_files() {
+    let dir = temp_dir();
+    // scimgate.toml in the working directory chooses the database file...
+    std::fs::write(
+        dir.join("scimgate.toml"),
+        "[database]\nurl = \"sqlite://from-file.db\"\n",
+    )
+    .unwrap();
+    last_json(&scimgate(&dir, &["tenant", "create", "one", "--json"], &[]));
+    assert!(dir.join("from-file.db").exists());
+    // ...the environment overrides the file...
+    last_json(&scimgate(
+        &dir,
+        &["tenant", "create", "two", "--json"],
+        &[("SCIMGATE__DATABASE__URL", "sqlite://from-env.db")],
+    ));
+    assert!(dir.join("from-env.db").exists());
+    let listed = last_json(&scimgate(&dir, &["tenant", "list", "--json"], &[]));
+    assert_eq!(
+        listed["tenants"].as_array().unwrap().len(),
+        1,
+        "from-file.db holds only tenant one"
+    );
+    // ...and a *_FILE variable supplies a secret from a file.
+    std::fs::write(dir.join("url.secret"), "sqlite://from-secret-file.db\n").unwrap();
+    let secret_path = dir.join("url.secret");
+    last_json(&scimgate(
+        &dir,
+        &["tenant", "create", "three", "--json"],
+        &[(
+            "SCIMGATE__DATABASE__URL_FILE",
+            secret_path.to_str().unwrap(),
+        )],
+    ));
+    assert!(dir.join("from-secret-file.db").exists());
+    // A short hash key is refused with a clear message.
+    let out = scimgate(
+        &dir,
+        &["tenant", "list"],
+        &[("SCIMGATE__SECURITY__TOKEN_HASH_KEY", "short")],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 32 bytes"));
+    std::fs::remove_dir_all(&dir).ok();
+}
