@@ -3,12 +3,15 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use scimgate_domain::error::ScimError;
+use scimgate_domain::member::Member;
 use scimgate_domain::patch::PatchRequest;
 use scimgate_domain::provisioning::{self as prov, Ctx};
-use scimgate_domain::schema;
+use scimgate_domain::schema::{self, Projection};
+use serde_json::{Value, json};
 
 use crate::auth::Principal;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::params::{ListParams, json_body, not_modified, precondition};
 use crate::render::{self, base_url};
 use crate::{ScimState, id_of};
@@ -18,6 +21,43 @@ fn ctx<'a>(st: &'a ScimState, p: &'a Principal) -> Ctx<'a> {
         store: st.store.as_ref(),
         tenant: &p.tenant,
     }
+}
+
+/// A member as the response shows it. `groups` (returned on request, see the User schema) is
+/// read only when the projection asks for it.
+async fn render_user(
+    base: &str,
+    p: &Principal,
+    st: &ScimState,
+    member: &Member,
+    projection: &Projection,
+) -> ApiResult<Value> {
+    let mut out = render::user(base, member);
+    if projection.wants(schema::user(), "groups") {
+        let groups = st
+            .store
+            .groups_of_member(&p.tenant.id, &member.id)
+            .await
+            .map_err(|e| {
+                tracing::error!(cause = %e, "storage failure");
+                ApiError(ScimError::internal())
+            })?;
+        let list: Vec<Value> = groups
+            .iter()
+            .map(|g| {
+                json!({
+                    "value": g.id.as_str(),
+                    "display": g.display_name,
+                    "type": "direct",
+                    "$ref": format!("{base}/Groups/{}", g.id),
+                })
+            })
+            .collect();
+        if !list.is_empty() {
+            out.insert("groups".into(), Value::Array(list));
+        }
+    }
+    Ok(render::project(schema::user(), projection, out))
 }
 
 pub async fn create(
@@ -32,11 +72,7 @@ pub async fn create(
     if created.adopted {
         tracing::info!(member = %created.member.id, "adopted an existing member");
     }
-    let out = render::project(
-        schema::user(),
-        &projection,
-        render::user(&base_url(&req), &created.member),
-    );
+    let out = render_user(&base_url(&req), &p, &st, &created.member, &projection).await?;
     Ok(render::resource_response(
         StatusCode::CREATED,
         &out,
@@ -54,11 +90,7 @@ pub async fn get(
     if not_modified(&req, member.version) {
         return Ok(HttpResponse::NotModified().finish());
     }
-    let out = render::project(
-        schema::user(),
-        &projection,
-        render::user(&base_url(&req), &member),
-    );
+    let out = render_user(&base_url(&req), &p, &st, &member, &projection).await?;
     Ok(render::resource_response(
         StatusCode::OK,
         &out,
@@ -75,11 +107,7 @@ pub async fn replace(
     let projection = ListParams::from_query(&req)?.projection()?;
     let body = json_body(body, st.config.max_body_bytes).await?;
     let member = prov::replace_user(ctx(&st, &p), id_of(&req), body, &precondition(&req)).await?;
-    let out = render::project(
-        schema::user(),
-        &projection,
-        render::user(&base_url(&req), &member),
-    );
+    let out = render_user(&base_url(&req), &p, &st, &member, &projection).await?;
     Ok(render::resource_response(
         StatusCode::OK,
         &out,
@@ -97,11 +125,7 @@ pub async fn patch(
     let projection = ListParams::from_query(&req)?.projection()?;
     let body = PatchRequest::parse(json_body(body, st.config.max_body_bytes).await?)?;
     let member = prov::patch_user(ctx(&st, &p), id_of(&req), &body, &precondition(&req)).await?;
-    let out = render::project(
-        schema::user(),
-        &projection,
-        render::user(&base_url(&req), &member),
-    );
+    let out = render_user(&base_url(&req), &p, &st, &member, &projection).await?;
     Ok(render::resource_response(
         StatusCode::OK,
         &out,
@@ -138,11 +162,10 @@ pub async fn search(
     let query = params.query(&st.config)?;
     let page = prov::list_users(ctx(st, p), &query).await?;
     let base = base_url(req);
-    let resources = page
-        .items
-        .iter()
-        .map(|m| render::project(schema::user(), &projection, render::user(&base, m)))
-        .collect();
+    let mut resources = Vec::with_capacity(page.items.len());
+    for m in &page.items {
+        resources.push(render_user(&base, p, st, m, &projection).await?);
+    }
     Ok(render::list_response(
         page.total,
         query.start_index,

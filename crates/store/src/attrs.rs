@@ -28,7 +28,10 @@ pub enum Resolved {
         complex: bool,
     },
     Constant(&'static str),
+    /// `members.value` of a Group: the ids of its members.
     GroupMembers,
+    /// `groups.value` of a User: the ids of the groups it is in.
+    MemberGroups,
 }
 
 fn resource_type(target: Target) -> &'static ResourceType {
@@ -165,6 +168,8 @@ fn column(target: Target, attr: &str, sub: Option<&str>) -> Option<Resolved> {
             (a, None) if is(a, "userName") => col("members.user_name_lc", AttrType::String, false),
             (a, None) if is(a, "externalId") => col("members.external_id", AttrType::String, true),
             (a, None) if is(a, "active") => col("members.active", AttrType::Boolean, true),
+            (a, None) if is(a, "groups") => Some(Resolved::MemberGroups),
+            (a, Some(s)) if is(a, "groups") && is(s, "value") => Some(Resolved::MemberGroups),
             (a, _) if is(a, "meta") => {
                 table_meta("members.created", "members.last_modified", "User")
             }

@@ -102,9 +102,9 @@ impl Translator {
                 out.sql(")");
                 Ok(())
             }
-            Resolved::GroupMembers => {
-                // members[value eq "id"]: only `value` (and `type`) exist on a membership.
-                self.filter(&rebase_members(inner)?, None, out)
+            Resolved::GroupMembers | Resolved::MemberGroups => {
+                // members[value eq "id"], groups[value eq "id"]: a membership has only `value`.
+                self.filter(&rebase_members(&path.attr, inner)?, None, out)
             }
             _ => err(format!(
                 "{} is not a multi-valued complex attribute",
@@ -139,19 +139,10 @@ impl Translator {
                 Ok(())
             }
             Resolved::GroupMembers => {
-                match cmp {
-                    None => out.sql("EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = groups.id)"),
-                    Some((CompareOp::Eq, CompValue::Str(id))) => out
-                        .sql("EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = groups.id AND gm.member_id = ")
-                        .text(id.clone())
-                        .sql(")"),
-                    Some((CompareOp::Ne, CompValue::Str(id))) => out
-                        .sql("NOT EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = groups.id AND gm.member_id = ")
-                        .text(id.clone())
-                        .sql(")"),
-                    Some(_) => return err("members.value supports eq, ne and pr"),
-                };
-                Ok(())
+                membership_leaf("gm.group_id = groups.id", "gm.member_id", cmp, out)
+            }
+            Resolved::MemberGroups => {
+                membership_leaf("gm.member_id = members.id", "gm.group_id", cmp, out)
             }
             Resolved::Values {
                 path: p,
@@ -222,6 +213,29 @@ impl Translator {
     }
 }
 
+/// `members.value` / `groups.value`: a membership row exists (pr), with that id (eq), or not (ne).
+fn membership_leaf(
+    join: &str,
+    other: &str,
+    cmp: Option<(CompareOp, &CompValue)>,
+    out: &mut SqlFrag,
+) -> R {
+    let exists = format!("EXISTS (SELECT 1 FROM group_members gm WHERE {join}");
+    match cmp {
+        None => out.sql(&exists).sql(")"),
+        Some((CompareOp::Eq, CompValue::Str(id))) => out
+            .sql(&format!("{exists} AND {other} = "))
+            .text(id.clone())
+            .sql(")"),
+        Some((CompareOp::Ne, CompValue::Str(id))) => out
+            .sql(&format!("NOT {exists} AND {other} = "))
+            .text(id.clone())
+            .sql(")"),
+        Some(_) => return err("membership values support eq, ne and pr"),
+    };
+    Ok(())
+}
+
 fn display(p: &AttrPath) -> String {
     match (&p.urn, &p.sub) {
         (Some(u), Some(s)) => format!("{u}:{}.{s}", p.attr),
@@ -232,29 +246,33 @@ fn display(p: &AttrPath) -> String {
 }
 
 /// `members[value eq "x" or value eq "y"]` → the same filter on `members.value`.
-fn rebase_members(f: &Filter) -> Result<Filter, FilterSqlError> {
+fn rebase_members(attr: &str, f: &Filter) -> Result<Filter, FilterSqlError> {
     Ok(match f {
         Filter::Compare { path, op, value } => Filter::Compare {
-            path: member_sub(path)?,
+            path: member_sub(attr, path)?,
             op: *op,
             value: value.clone(),
         },
-        Filter::Present(path) => Filter::Present(member_sub(path)?),
-        Filter::And(a, b) => {
-            Filter::And(Box::new(rebase_members(a)?), Box::new(rebase_members(b)?))
-        }
-        Filter::Or(a, b) => Filter::Or(Box::new(rebase_members(a)?), Box::new(rebase_members(b)?)),
-        Filter::Not(a) => Filter::Not(Box::new(rebase_members(a)?)),
+        Filter::Present(path) => Filter::Present(member_sub(attr, path)?),
+        Filter::And(a, b) => Filter::And(
+            Box::new(rebase_members(attr, a)?),
+            Box::new(rebase_members(attr, b)?),
+        ),
+        Filter::Or(a, b) => Filter::Or(
+            Box::new(rebase_members(attr, a)?),
+            Box::new(rebase_members(attr, b)?),
+        ),
+        Filter::Not(a) => Filter::Not(Box::new(rebase_members(attr, a)?)),
         Filter::ValuePath { .. } => return err("a value filter cannot be nested inside another"),
     })
 }
 
-fn member_sub(p: &AttrPath) -> Result<AttrPath, FilterSqlError> {
+fn member_sub(attr: &str, p: &AttrPath) -> Result<AttrPath, FilterSqlError> {
     if p.urn.is_none() && p.sub.is_none() && p.attr.eq_ignore_ascii_case("value") {
-        Ok(AttrPath::with_sub("members", "value"))
+        Ok(AttrPath::with_sub(attr, "value"))
     } else {
         err(format!(
-            "members can be filtered on value only, not {}",
+            "{attr} can be filtered on value only, not {}",
             display(p)
         ))
     }
@@ -425,7 +443,7 @@ pub fn order_by(target: Target, sort: Option<(&AttrPath, bool)>, out: &mut SqlFr
                     .sql(") IS NULL), ");
                 out.sql(&expr).text(p).sql(&format!("){dir}, "));
             }
-            Resolved::Constant(_) | Resolved::GroupMembers => {}
+            Resolved::Constant(_) | Resolved::GroupMembers | Resolved::MemberGroups => {}
         }
     }
     out.sql(default);

@@ -95,7 +95,10 @@ pub(super) fn schema() -> Schema {
         ],
     )
     .multi()
-    .mutability(Mutability::ReadOnly);
+    .mutability(Mutability::ReadOnly)
+    // Returned when asked for (`attributes=groups`): it costs a query per user, and IdPs read
+    // membership from the Groups they push. Discovery says so.
+    .returned(Returned::Request);
 
     Schema {
         id: USER_URN,
