@@ -13,7 +13,8 @@ use crate::connection::{DbStore, with_conn};
 use crate::error::DbError;
 use crate::filter_sql;
 use crate::members::CHUNK;
-use crate::rows::{CountRow, GROUP_COLUMNS, GroupRow, GroupWrite, insert_memberships};
+use crate::paging::PageRow;
+use crate::rows::{GROUP_COLUMNS, GroupRow, GroupWrite, insert_memberships};
 use crate::schema::{group_members, groups, members};
 use crate::sql::SqlFrag;
 
@@ -23,6 +24,16 @@ struct GroupPageRow {
     group: GroupRow,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     total: i64,
+}
+
+impl PageRow for GroupPageRow {
+    type Entity = Group;
+    fn total(&self) -> i64 {
+        self.total
+    }
+    fn into_entity(self) -> Result<Group, DbError> {
+        self.group.into_domain()
+    }
 }
 
 /// The INSERT statements adding `ids` to `group`, one per chunk.
@@ -176,52 +187,8 @@ impl GroupStore for DbStore {
             filter_sql::translate(f, Target::Groups, &mut conditions)
                 .map_err(|e| StoreError::InvalidQuery(e.0))?;
         }
-        let offset = i64::try_from(query.start_index.saturating_sub(1)).unwrap_or(i64::MAX);
-        let limit = i64::try_from(query.count).unwrap_or(i64::MAX);
-        let mut count_q = SqlFrag::new("SELECT COUNT(*) AS n");
-        count_q.append(&conditions);
-        if limit == 0 {
-            let n: Result<Vec<CountRow>, DbError> = with_conn!(self, conn => {
-                count_q.load::<CountRow>(conn).await.map_err(DbError::from)
-            });
-            return Ok(Page {
-                total: u64::try_from(CountRow::total(&n?)).unwrap_or(0),
-                items: Vec::new(),
-            });
-        }
-        let mut q = SqlFrag::new(&format!(
-            "SELECT {GROUP_COLUMNS}, COUNT(*) OVER () AS total"
-        ));
-        q.append(&conditions);
-        let sort = query.sort.as_ref().map(|s| (&s.path, s.descending));
-        filter_sql::order_by(Target::Groups, sort, &mut q)
-            .map_err(|e| StoreError::InvalidQuery(e.0))?;
-        q.sql(" LIMIT ")
-            .bigint(limit)
-            .sql(" OFFSET ")
-            .bigint(offset);
-        let rows: Result<Vec<GroupPageRow>, DbError> = with_conn!(self, conn => {
-            q.load::<GroupPageRow>(conn).await.map_err(DbError::from)
-        });
-        let rows = rows?;
-        let total = match rows.as_slice().first() {
-            Some(r) => r.total,
-            None if offset > 0 => {
-                let n: Result<Vec<CountRow>, DbError> = with_conn!(self, conn => {
-                    count_q.load::<CountRow>(conn).await.map_err(DbError::from)
-                });
-                CountRow::total(&n?)
-            }
-            None => 0,
-        };
-        let items = rows
-            .into_iter()
-            .map(|r| r.group.into_domain())
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page {
-            total: u64::try_from(total).unwrap_or(0),
-            items,
-        })
+        self.load_page::<GroupPageRow>(GROUP_COLUMNS, Target::Groups, &conditions, query)
+            .await
     }
 
     async fn groups_of_member(

@@ -7,6 +7,7 @@ mod error;
 mod filter_sql;
 mod groups;
 mod members;
+mod paging;
 mod rows;
 mod schema;
 mod sql;

@@ -11,7 +11,8 @@ use crate::attrs::Target;
 use crate::connection::{DbStore, with_conn};
 use crate::error::DbError;
 use crate::filter_sql;
-use crate::rows::{CountRow, MEMBER_COLUMNS, MemberRow, MemberValueRow, MemberWrite};
+use crate::paging::PageRow;
+use crate::rows::{MEMBER_COLUMNS, MemberRow, MemberValueRow, MemberWrite};
 use crate::schema::{member_values, members};
 use crate::sql::SqlFrag;
 
@@ -19,11 +20,21 @@ use crate::sql::SqlFrag;
 pub(crate) const CHUNK: usize = 1000;
 
 #[derive(Debug, QueryableByName)]
-struct MemberPageRow {
+pub(crate) struct MemberPageRow {
     #[diesel(embed)]
     member: MemberRow,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     total: i64,
+}
+
+impl PageRow for MemberPageRow {
+    type Entity = Member;
+    fn total(&self) -> i64 {
+        self.total
+    }
+    fn into_entity(self) -> Result<Member, DbError> {
+        self.member.into_domain()
+    }
 }
 
 impl DbStore {
@@ -66,12 +77,6 @@ impl DbStore {
         }
         Ok(w)
     }
-}
-
-fn page_bounds(query: &ListQuery) -> (i64, i64) {
-    let offset = i64::try_from(query.start_index.saturating_sub(1)).unwrap_or(i64::MAX);
-    let limit = i64::try_from(query.count).unwrap_or(i64::MAX);
-    (offset, limit)
 }
 
 #[async_trait]
@@ -161,53 +166,8 @@ impl MemberStore for DbStore {
         query: &ListQuery,
     ) -> Result<Page<Member>, StoreError> {
         let conditions = Self::member_conditions(tenant, query)?;
-        let (offset, limit) = page_bounds(query);
-        let mut count_q = SqlFrag::new("SELECT COUNT(*) AS n");
-        count_q.append(&conditions);
-        if limit == 0 {
-            let n: Result<Vec<CountRow>, DbError> = with_conn!(self, conn => {
-                count_q.load::<CountRow>(conn).await.map_err(DbError::from)
-            });
-            let total = CountRow::total(&n?);
-            return Ok(Page {
-                total: u64::try_from(total).unwrap_or(0),
-                items: Vec::new(),
-            });
-        }
-        // One round trip: the page and the total through a window function.
-        let mut q = SqlFrag::new(&format!(
-            "SELECT {MEMBER_COLUMNS}, COUNT(*) OVER () AS total"
-        ));
-        q.append(&conditions);
-        let sort = query.sort.as_ref().map(|s| (&s.path, s.descending));
-        filter_sql::order_by(Target::Members, sort, &mut q)
-            .map_err(|e| StoreError::InvalidQuery(e.0))?;
-        q.sql(" LIMIT ")
-            .bigint(limit)
-            .sql(" OFFSET ")
-            .bigint(offset);
-        let rows: Result<Vec<MemberPageRow>, DbError> = with_conn!(self, conn => {
-            q.load::<MemberPageRow>(conn).await.map_err(DbError::from)
-        });
-        let rows = rows?;
-        let total = match rows.as_slice().first() {
-            Some(r) => r.total,
-            None if offset > 0 => {
-                let n: Result<Vec<CountRow>, DbError> = with_conn!(self, conn => {
-                    count_q.load::<CountRow>(conn).await.map_err(DbError::from)
-                });
-                CountRow::total(&n?)
-            }
-            None => 0,
-        };
-        let items = rows
-            .into_iter()
-            .map(|r| r.member.into_domain())
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page {
-            total: u64::try_from(total).unwrap_or(0),
-            items,
-        })
+        self.load_page::<MemberPageRow>(MEMBER_COLUMNS, Target::Members, &conditions, query)
+            .await
     }
 
     async fn resolve_members(
