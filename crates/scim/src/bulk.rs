@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use crate::ScimState;
 use crate::auth::Principal;
 use crate::error::{ApiResult, error_body};
-use crate::params::read_body;
+use crate::params::{read_body, require_message_schema};
 use crate::render::{base_url, json_response};
 
 pub const BULK_REQUEST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
@@ -132,20 +132,7 @@ pub async fn bulk(
     let body: Value = serde_json::from_slice(&bytes).map_err(|e| {
         ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}"))
     })?;
-    let listed = body
-        .get("schemas")
-        .and_then(Value::as_array)
-        .is_some_and(|s| {
-            s.iter().any(|u| {
-                u.as_str()
-                    .is_some_and(|u| u.eq_ignore_ascii_case(BULK_REQUEST_URN))
-            })
-        });
-    if !listed {
-        return Err(
-            ScimError::invalid_syntax(format!("'schemas' must list '{BULK_REQUEST_URN}'")).into(),
-        );
-    }
+    require_message_schema(&body, BULK_REQUEST_URN)?;
     let ops = body
         .get("Operations")
         .and_then(Value::as_array)

@@ -193,3 +193,21 @@ pub async fn json_body(payload: web::Payload, limit: usize) -> Result<Value, Sci
     serde_json::from_slice(&bytes)
         .map_err(|e| ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}")))
 }
+
+/// A message body must list its message schema in `schemas` (RFC 7644 §3.4.3, §3.7).
+pub fn require_message_schema(body: &Value, urn: &str) -> Result<(), ScimError> {
+    let listed = body
+        .get("schemas")
+        .and_then(Value::as_array)
+        .is_some_and(|s| {
+            s.iter()
+                .any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(urn)))
+        });
+    if listed {
+        Ok(())
+    } else {
+        Err(ScimError::invalid_syntax(format!(
+            "'schemas' must list '{urn}'"
+        )))
+    }
+}

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::auth::Principal;
 use crate::error::ApiResult;
-use crate::params::{ListParams, json_body};
+use crate::params::{ListParams, json_body, require_message_schema};
 use crate::render::{self, base_url};
 use crate::{ScimState, groups, users};
 
@@ -16,20 +16,7 @@ pub const SEARCH_REQUEST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Sear
 
 async fn params(body: web::Payload, st: &ScimState) -> Result<ListParams, ScimError> {
     let body = json_body(body, st.config.max_body_bytes).await?;
-    let listed = body
-        .get("schemas")
-        .and_then(Value::as_array)
-        .is_some_and(|s| {
-            s.iter().any(|u| {
-                u.as_str()
-                    .is_some_and(|u| u.eq_ignore_ascii_case(SEARCH_REQUEST_URN))
-            })
-        });
-    if !listed {
-        return Err(ScimError::invalid_syntax(format!(
-            "'schemas' must list '{SEARCH_REQUEST_URN}'"
-        )));
-    }
+    require_message_schema(&body, SEARCH_REQUEST_URN)?;
     serde_json::from_value(body)
         .map_err(|e| ScimError::invalid_syntax(format!("search request: {e}")))
 }
