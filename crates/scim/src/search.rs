@@ -4,7 +4,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use scimgate_domain::error::ScimError;
 use scimgate_domain::provisioning::{self as prov, Ctx};
 use scimgate_domain::schema;
-use serde_json::Value;
 
 use crate::auth::Principal;
 use crate::error::ApiResult;
