@@ -1,0 +1,15 @@
+//! The store's integration tests: every port of `scimgate-store` against PostgreSQL and SQLite,
+//! each test on a fresh database of each backend (see `store/backends.rs`). PostgreSQL must be
+//! running (`SCIMGATE_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "store/backends.rs"]
+mod backends;
+#[path = "store/fixtures.rs"]
+mod fixtures;
+#[path = "store/migrations.rs"]
+mod migrations;
+#[path = "store/tenants.rs"]
+mod tenants;
+#[path = "store/tokens.rs"]
+mod tokens;
