@@ -7,8 +7,16 @@
 mod backends;
 #[path = "store/fixtures.rs"]
 mod fixtures;
+#[path = "store/literals.rs"]
+mod literals;
+#[path = "store/member_filters.rs"]
+mod member_filters;
+#[path = "store/members.rs"]
+mod members;
 #[path = "store/migrations.rs"]
 mod migrations;
+#[path = "store/paging.rs"]
+mod paging;
 #[path = "store/tenants.rs"]
 mod tenants;
 #[path = "store/tokens.rs"]
