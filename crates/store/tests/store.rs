@@ -7,6 +7,15 @@
 mod backends;
 #[path = "store/fixtures.rs"]
 mod fixtures;
+
+#[path = "store/big_groups.rs"]
+mod big_groups;
+#[path = "store/group_filters.rs"]
+mod group_filters;
+#[path = "store/groups.rs"]
+mod groups;
+#[path = "store/isolation.rs"]
+mod isolation;
 #[path = "store/literals.rs"]
 mod literals;
 #[path = "store/member_filters.rs"]

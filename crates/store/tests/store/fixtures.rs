@@ -1,9 +1,10 @@
 //! Realistic tenants, SCIM Users and Groups for the store tests, and short ways to list them.
 
 use scimgate_domain::filter::{AttrPath, parse_filter};
-use scimgate_domain::ids::{MemberId, TenantId};
+use scimgate_domain::group::Group;
+use scimgate_domain::ids::{GroupId, MemberId, TenantId};
 use scimgate_domain::member::{Member, MemberKeys, MemberState, Provenance, member_keys};
-use scimgate_domain::ports::{ListQuery, MemberStore, Sort, TenantStore};
+use scimgate_domain::ports::{GroupStore, ListQuery, MemberStore, Sort, TenantStore};
 use scimgate_domain::tenant::{Slug, Tenant, TenantSettings, UniqueIdentifier};
 use scimgate_domain::time::Timestamp;
 use scimgate_store::DbStore;
@@ -11,6 +12,7 @@ use serde_json::{Map, Value, json};
 
 pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const ENTERPRISE_URN: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub const GROUP_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
 pub fn new_tenant(slug: &str) -> Tenant {
     Tenant {
@@ -91,6 +93,51 @@ pub fn edited(member: &Member, resource: Value) -> (Member, MemberKeys) {
     (next, keys)
 }
 
+pub fn new_group(tenant: &TenantId, display_name: &str, external_id: Option<&str>) -> Group {
+    let mut resource = Map::new();
+    resource.insert("schemas".into(), json!([GROUP_URN]));
+    resource.insert("displayName".into(), json!(display_name));
+    if let Some(ext) = external_id {
+        resource.insert("externalId".into(), json!(ext));
+    }
+    let now = Timestamp::now();
+    let mut group = Group {
+        id: GroupId::generate(),
+        tenant_id: tenant.clone(),
+        display_name: String::new(),
+        external_id: None,
+        resource,
+        created: now,
+        last_modified: now,
+        version: 1,
+    };
+    group.sync_keys();
+    group
+}
+
+pub async fn add_group(
+    store: &DbStore,
+    tenant: &TenantId,
+    display_name: &str,
+    members: &[&Member],
+) -> Group {
+    let group = new_group(tenant, display_name, None);
+    let ids: Vec<MemberId> = members.iter().map(|m| m.id.clone()).collect();
+    store
+        .insert_group(&group, &ids)
+        .await
+        .expect("insert group");
+    group
+}
+
+/// `group` renamed (or not) with its version bumped.
+pub fn bumped(group: &Group) -> Group {
+    let mut next = group.clone();
+    next.version += 1;
+    next.last_modified = Timestamp::now();
+    next
+}
+
 pub fn filter_query(filter: &str) -> ListQuery {
     ListQuery {
         filter: Some(parse_filter(filter).unwrap_or_else(|e| panic!("{filter:?}: {e:?}"))),
@@ -148,4 +195,15 @@ pub async fn listed(store: &DbStore, tenant: &TenantId, query: &ListQuery) -> Ve
         .await
         .expect("list members");
     page.items.iter().map(user_name).collect()
+}
+
+/// The display names of the groups `filter` selects, sorted.
+pub async fn matching_groups(store: &DbStore, tenant: &TenantId, filter: &str) -> Vec<String> {
+    let page = store
+        .list_groups(tenant, &filter_query(filter))
+        .await
+        .unwrap_or_else(|e| panic!("{filter:?}: {e}"));
+    let mut names: Vec<String> = page.items.into_iter().map(|g| g.display_name).collect();
+    names.sort();
+    names
 }
