@@ -10,6 +10,8 @@ mod fixtures;
 
 #[path = "store/big_groups.rs"]
 mod big_groups;
+#[path = "store/concurrency.rs"]
+mod concurrency;
 #[path = "store/group_filters.rs"]
 mod group_filters;
 #[path = "store/groups.rs"]

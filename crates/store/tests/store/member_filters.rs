@@ -285,6 +285,15 @@ async fn sub_attributes_of_emails_and_name_are_filtered_ignoring_case() {
             ["prince"]
         );
         assert_eq!(
+            matching(
+                &store,
+                &t,
+                r#"emails[primary eq true and value ew "@example.com"]"#
+            )
+            .await,
+            ["MLee", "bjensen"]
+        );
+        assert_eq!(
             matching(&store, &t, r#"name.familyName eq "JENSEN""#).await,
             ["bjensen"]
         );

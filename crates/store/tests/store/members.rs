@@ -242,10 +242,9 @@ async fn the_filter_index_follows_updates() {
             ["bjensen"]
         );
 
-        let (next, keys) = edited(
-            &member,
-            scim_user("bjensen", "Barbara", "Jensen", "bjensen@new.example.com"),
-        );
+        let mut resource = scim_user("bjensen", "Barbara", "Jensen", "bjensen@new.example.com");
+        resource["active"] = json!(false);
+        let (next, keys) = edited(&member, resource);
         store.update_member(&next, &keys, 1).await.unwrap();
 
         assert_eq!(
@@ -259,6 +258,10 @@ async fn the_filter_index_follows_updates() {
         );
         assert_eq!(
             matching(&store, &tenant, r#"emails co "@new.example.com""#).await,
+            ["bjensen"]
+        );
+        assert_eq!(
+            matching(&store, &tenant, "active eq false").await,
             ["bjensen"]
         );
         assert_eq!(

@@ -179,6 +179,11 @@ async fn pages_cover_the_sorted_list_and_each_carries_the_total() {
         assert_eq!((past.total, past.items.len()), (7, 0));
         // startIndex below 1 reads as 1 (RFC 7644 §3.4.2.4).
         assert_eq!(listed(&store, &t, &page(0, 2)).await, ["user0", "user1"]);
+        // Out-of-range numbers are harmless: everything, or nothing past the end.
+        let huge = store.list_members(&t, &page(1, u64::MAX)).await.unwrap();
+        assert_eq!((huge.total, huge.items.len()), (7, 7));
+        let far = store.list_members(&t, &page(u64::MAX, 3)).await.unwrap();
+        assert_eq!((far.total, far.items.len()), (7, 0));
         // A filtered page counts the filtered total.
         let filtered = store
             .list_members(
