@@ -424,26 +424,49 @@ pub fn order_by(target: Target, sort: Option<(&AttrPath, bool)>, out: &mut SqlFr
     };
     out.sql(" ORDER BY ");
     if let Some((path, descending)) = sort {
+        // RFC 7644 §3.4.2.3: missing values sort last ascending and first descending.
         let dir = if descending { " DESC" } else { " ASC" };
-        match attrs::resolve(target, path, None).map_err(FilterSqlError)? {
-            Resolved::Column { column, .. } => {
-                out.sql(&format!("({column} IS NULL), {column}{dir}, "));
-            }
+        let key = match attrs::resolve(target, path, None).map_err(FilterSqlError)? {
+            Resolved::Column { column, .. } => SqlFrag::new(column),
             Resolved::Values {
                 path: p,
                 case_exact,
+                multi_complex,
                 ..
             } => {
+                // A multi-valued attribute sorts by its primary value, else its first
+                // (RFC 7644 §3.4.2.3); `sortBy=emails` means `emails.value`.
+                let p = if multi_complex {
+                    format!("{p}.value")
+                } else {
+                    p
+                };
+                let primary = match p.rsplit_once('.') {
+                    Some((parent, _)) => format!("{parent}.primary"),
+                    None => format!("{p}.primary"),
+                };
                 let col = if case_exact { "value" } else { "value_lc" };
-                let expr = format!(
-                    "(SELECT MIN(s.{col}) FROM member_values s WHERE s.member_id = {table}.id AND s.path = "
+                let mut key = SqlFrag::new(&format!(
+                    "(SELECT s.{col} FROM member_values s WHERE s.member_id = {table}.id AND s.path = "
+                ));
+                key.text(p).sql(
+                    " ORDER BY CASE WHEN EXISTS (SELECT 1 FROM member_values pr \
+                     WHERE pr.member_id = s.member_id AND pr.idx = s.idx AND pr.path = ",
                 );
-                out.sql(&format!("({expr}"))
-                    .text(p.clone())
-                    .sql(") IS NULL), ");
-                out.sql(&expr).text(p).sql(&format!("){dir}, "));
+                key.text(primary)
+                    .sql(" AND pr.value = 'true') THEN 0 ELSE 1 END, s.idx LIMIT 1)");
+                key
             }
-            Resolved::Constant(_) | Resolved::GroupMembers | Resolved::MemberGroups => {}
+            Resolved::Constant(_) | Resolved::GroupMembers | Resolved::MemberGroups => {
+                SqlFrag::default()
+            }
+        };
+        if !key.is_empty() {
+            out.sql("(")
+                .append(&key)
+                .sql(&format!(" IS NULL){dir}, "))
+                .append(&key)
+                .sql(&format!("{dir}, "));
         }
     }
     out.sql(default);

@@ -82,6 +82,7 @@ impl GroupStore for DbStore {
                 group_members::table
                     .inner_join(members::table)
                     .filter(group_members::tenant_id.eq(tenant.as_str()))
+                    .filter(members::tenant_id.eq(tenant.as_str()))
                     .filter(group_members::group_id.eq_any(chunk))
                     .filter(members::scim_visible.eq(true))
                     .order((group_members::group_id, group_members::member_id))

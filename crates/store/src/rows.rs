@@ -294,19 +294,22 @@ pub fn insert_memberships(
     tenant_id: &str,
     member_ids: &[String],
 ) -> crate::sql::SqlFrag {
+    // Through a SELECT on the tenant's members: an id of another tenant inserts nothing, even
+    // if a caller forgot to resolve it in the tenant first.
     let mut q = crate::sql::SqlFrag::new(
-        "INSERT INTO group_members (group_id, member_id, tenant_id) VALUES ",
+        "INSERT INTO group_members (group_id, member_id, tenant_id) SELECT ",
     );
+    q.text(group_id)
+        .sql(", m.id, m.tenant_id FROM members m WHERE m.tenant_id = ")
+        .text(tenant_id)
+        .sql(" AND m.id IN (");
     for (i, m) in member_ids.iter().enumerate() {
-        q.sql(if i == 0 { "(" } else { ", (" });
-        q.text(group_id)
-            .sql(", ")
-            .text(m.as_str())
-            .sql(", ")
-            .text(tenant_id)
-            .sql(")");
+        if i > 0 {
+            q.sql(", ");
+        }
+        q.text(m.as_str());
     }
-    q.sql(" ON CONFLICT DO NOTHING");
+    q.sql(") ON CONFLICT DO NOTHING");
     q
 }
 

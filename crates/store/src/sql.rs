@@ -48,6 +48,11 @@ impl SqlFrag {
         self.parts.push(Part::Bool(v));
         self
     }
+    pub fn is_empty(&self) -> bool {
+        self.parts
+            .iter()
+            .all(|p| matches!(p, Part::Sql(s) if s.is_empty()))
+    }
     pub fn append(&mut self, other: &SqlFrag) -> &mut Self {
         for p in &other.parts {
             match p {
