@@ -12,7 +12,8 @@ use crate::time::Timestamp;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A unique key is taken (`what` names it: `userName`, `identifier`, `displayName`, `slug`).
+    /// A unique key is taken (`what` names it: `userName`, `the unique identifier`,
+    /// `displayName`, `slug`).
     #[error("{what} is already taken")]
     Conflict { what: &'static str },
     /// The row changed since it was read (optimistic concurrency).
