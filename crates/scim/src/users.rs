@@ -24,8 +24,9 @@ pub async fn create(req: HttpRequest, p: Principal, st: web::Data<ScimState>, bo
     if created.adopted {
         tracing::info!(member = %created.member.id, "adopted an existing member");
     }
-    let out = render::project(schema::user(), &projection, render::user(&base_url(&req), &created.member));
-    Ok(render::resource_response(StatusCode::CREATED, &out, created.member.version))
+    let base = base_url(&req);
+    let out = render::project(schema::user(), &projection, render::user(&base, &created.member));
+    Ok(render::resource_response(StatusCode::CREATED, &out, created.member.version, &render::user_location(&base, &created.member)))
 }
 
 pub async fn get(req: HttpRequest, p: Principal, st: web::Data<ScimState>) -> ApiResult<HttpResponse> {
@@ -34,16 +35,18 @@ pub async fn get(req: HttpRequest, p: Principal, st: web::Data<ScimState>) -> Ap
     if not_modified(&req, member.version) {
         return Ok(HttpResponse::NotModified().finish());
     }
-    let out = render::project(schema::user(), &projection, render::user(&base_url(&req), &member));
-    Ok(render::resource_response(StatusCode::OK, &out, member.version))
+    let base = base_url(&req);
+    let out = render::project(schema::user(), &projection, render::user(&base, &member));
+    Ok(render::resource_response(StatusCode::OK, &out, member.version, &render::user_location(&base, &member)))
 }
 
 pub async fn replace(req: HttpRequest, p: Principal, st: web::Data<ScimState>, body: web::Payload) -> ApiResult<HttpResponse> {
     let projection = ListParams::from_query(&req)?.projection()?;
     let body = json_body(body, st.config.max_body_bytes).await?;
     let member = prov::replace_user(ctx(&st, &p), id_of(&req), body, &precondition(&req)).await?;
-    let out = render::project(schema::user(), &projection, render::user(&base_url(&req), &member));
-    Ok(render::resource_response(StatusCode::OK, &out, member.version))
+    let base = base_url(&req);
+    let out = render::project(schema::user(), &projection, render::user(&base, &member));
+    Ok(render::resource_response(StatusCode::OK, &out, member.version, &render::user_location(&base, &member)))
 }
 
 /// RFC 7644 §3.5.2: answered 200 with the resource (INTEROP 14).
@@ -51,8 +54,9 @@ pub async fn patch(req: HttpRequest, p: Principal, st: web::Data<ScimState>, bod
     let projection = ListParams::from_query(&req)?.projection()?;
     let body = PatchRequest::parse(json_body(body, st.config.max_body_bytes).await?)?;
     let member = prov::patch_user(ctx(&st, &p), id_of(&req), &body, &precondition(&req)).await?;
-    let out = render::project(schema::user(), &projection, render::user(&base_url(&req), &member));
-    Ok(render::resource_response(StatusCode::OK, &out, member.version))
+    let base = base_url(&req);
+    let out = render::project(schema::user(), &projection, render::user(&base, &member));
+    Ok(render::resource_response(StatusCode::OK, &out, member.version, &render::user_location(&base, &member)))
 }
 
 pub async fn delete(req: HttpRequest, p: Principal, st: web::Data<ScimState>) -> ApiResult<HttpResponse> {
