@@ -4,6 +4,10 @@
 //! `postgres://postgres@127.0.0.1:5432`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "api/client.rs"]
+mod client;
+#[path = "api/databases.rs"]
+mod databases;
 #[path = "api/harness.rs"]
 mod harness;
 
