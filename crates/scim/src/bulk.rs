@@ -41,6 +41,17 @@ fn resolve_refs(v: &mut Value, ids: &HashMap<String, String>) -> Result<(), Scim
     Ok(())
 }
 
+/// Resolves a `bulkId:<id>` resource segment of an operation's path (`/Users/bulkId:u1`, RFC
+/// 7644 §3.7.2); the path as a whole never starts with `bulkId:`.
+fn resolve_path(path: &str, ids: &HashMap<String, String>) -> Result<String, ScimError> {
+    let Some((kind, id)) = path.rsplit_once('/') else {
+        return Ok(path.to_owned());
+    };
+    let mut id = Value::String(id.to_owned());
+    resolve_refs(&mut id, ids)?;
+    Ok(format!("{kind}/{}", id.as_str().unwrap_or_default()))
+}
+
 struct Outcome {
     status: StatusCode,
     id: Option<String>,
@@ -186,9 +197,7 @@ pub async fn bulk(
                     "a POST operation needs a bulkId (RFC 7644 §3.7)",
                 ));
             }
-            let mut path_value = Value::String(path.clone());
-            resolve_refs(&mut path_value, &ids)?;
-            path = path_value.as_str().unwrap_or_default().to_owned();
+            path = resolve_path(&path, &ids)?;
             let mut data = obj.get("data").cloned();
             if let Some(d) = data.as_mut() {
                 resolve_refs(d, &ids)?;

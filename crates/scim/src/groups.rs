@@ -69,7 +69,10 @@ async fn one(
     let projection = ListParams::from_query(req)?.projection()?;
     let mut out = render_groups(req, p, st, std::slice::from_ref(g), &projection).await?;
     let body = out.pop().unwrap_or(Value::Null);
-    Ok(render::resource_response(status, &body, g.version))
+    let location = render::group_location(&base_url(req), g);
+    Ok(render::resource_response(
+        status, &body, g.version, &location,
+    ))
 }
 
 pub async fn create(

@@ -36,6 +36,16 @@ fn meta(resource_type: &str, location: String, created: i64, modified: i64, vers
     })
 }
 
+/// Where a User lives (`meta.location`, and `Location` on 201).
+pub fn user_location(base: &str, m: &Member) -> String {
+    format!("{base}/Users/{}", m.id)
+}
+
+/// Where a Group lives.
+pub fn group_location(base: &str, g: &Group) -> String {
+    format!("{base}/Groups/{}", g.id)
+}
+
 /// A member as a SCIM User. `active` reports access: false once deactivated (SEMANTICS 6–7).
 pub fn user(base: &str, m: &Member) -> Map<String, Value> {
     let mut out = Map::with_capacity(m.resource.len() + 3);
@@ -47,7 +57,7 @@ pub fn user(base: &str, m: &Member) -> Map<String, Value> {
         "active".into(),
         Value::Bool(m.state != MemberState::Deactivated),
     );
-    let location = format!("{base}/Users/{}", m.id);
+    let location = user_location(base, m);
     out.insert(
         "meta".into(),
         meta(
@@ -85,7 +95,7 @@ pub fn group(base: &str, g: &Group, members: Option<&[GroupMemberRef]>) -> Map<S
             out.insert("members".into(), Value::Array(list));
         }
     }
-    let location = format!("{base}/Groups/{}", g.id);
+    let location = group_location(base, g);
     out.insert(
         "meta".into(),
         meta(
@@ -108,14 +118,19 @@ pub fn project(
     Value::Object(resource)
 }
 
-/// 200/201 with the resource, its ETag and (for 201) its Location (RFC 7644 §3.3).
-pub fn resource_response(status: StatusCode, body: &Value, version: i64) -> HttpResponse {
+/// 200/201 with the resource, its ETag and (for 201) its Location (RFC 7644 §3.3). The
+/// location is given apart from the body: `attributes` may have projected `meta` away.
+pub fn resource_response(
+    status: StatusCode,
+    body: &Value,
+    version: i64,
+    location: &str,
+) -> HttpResponse {
     let mut res = HttpResponse::build(status);
     res.insert_header((header::CONTENT_TYPE, SCIM_JSON));
     res.insert_header((header::ETAG, etag(version)));
-    let location = body.pointer("/meta/location").and_then(Value::as_str);
-    if let (StatusCode::CREATED, Some(loc)) = (status, location) {
-        res.insert_header((header::LOCATION, loc.to_owned()));
+    if status == StatusCode::CREATED {
+        res.insert_header((header::LOCATION, location.to_owned()));
     }
     res.body(body.to_string())
 }

@@ -72,11 +72,13 @@ pub async fn create(
     if created.adopted {
         tracing::info!(member = %created.member.id, "adopted an existing member");
     }
-    let out = render_user(&base_url(&req), &p, &st, &created.member, &projection).await?;
+    let base = base_url(&req);
+    let out = render_user(&base, &p, &st, &created.member, &projection).await?;
     Ok(render::resource_response(
         StatusCode::CREATED,
         &out,
         created.member.version,
+        &render::user_location(&base, &created.member),
     ))
 }
 
@@ -90,11 +92,13 @@ pub async fn get(
     if not_modified(&req, member.version) {
         return Ok(HttpResponse::NotModified().finish());
     }
-    let out = render_user(&base_url(&req), &p, &st, &member, &projection).await?;
+    let base = base_url(&req);
+    let out = render_user(&base, &p, &st, &member, &projection).await?;
     Ok(render::resource_response(
         StatusCode::OK,
         &out,
         member.version,
+        &render::user_location(&base, &member),
     ))
 }
 
@@ -107,11 +111,13 @@ pub async fn replace(
     let projection = ListParams::from_query(&req)?.projection()?;
     let body = json_body(body, st.config.max_body_bytes).await?;
     let member = prov::replace_user(ctx(&st, &p), id_of(&req), body, &precondition(&req)).await?;
-    let out = render_user(&base_url(&req), &p, &st, &member, &projection).await?;
+    let base = base_url(&req);
+    let out = render_user(&base, &p, &st, &member, &projection).await?;
     Ok(render::resource_response(
         StatusCode::OK,
         &out,
         member.version,
+        &render::user_location(&base, &member),
     ))
 }
 
@@ -125,11 +131,13 @@ pub async fn patch(
     let projection = ListParams::from_query(&req)?.projection()?;
     let body = PatchRequest::parse(json_body(body, st.config.max_body_bytes).await?)?;
     let member = prov::patch_user(ctx(&st, &p), id_of(&req), &body, &precondition(&req)).await?;
-    let out = render_user(&base_url(&req), &p, &st, &member, &projection).await?;
+    let base = base_url(&req);
+    let out = render_user(&base, &p, &st, &member, &projection).await?;
     Ok(render::resource_response(
         StatusCode::OK,
         &out,
         member.version,
+        &render::user_location(&base, &member),
     ))
 }
 

@@ -115,6 +115,10 @@ where
         check_precondition(pre, current.version)?;
         let mut next = current.clone();
         next.resource = change(&current)?;
+        // Nothing to change (INTEROP 13): the version stays.
+        if changes.is_empty() && next.resource == current.resource {
+            return Ok(current);
+        }
         next.sync_keys();
         next.last_modified = Timestamp::now();
         next.version = current.version + 1;

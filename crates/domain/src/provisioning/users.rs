@@ -169,6 +169,11 @@ where
         check_precondition(pre, current.version)?;
         let resource = change(&current)?;
         let active = active_of(&resource);
+        // A request that changes nothing (INTEROP 13: empty Operations; a PUT of the same
+        // body) keeps the version: a new ETag would fail other clients' If-Match for nothing.
+        if resource == current.resource && next_state(current.state, active) == current.state {
+            return Ok(current);
+        }
         check_protection(ctx, &current, !active)?;
         let keys = member_keys(&resource, ctx.tenant.settings.unique_identifier);
         let mut next = current.clone();
