@@ -132,10 +132,11 @@ pub fn serve(
     listener: TcpListener,
 ) -> anyhow::Result<actix_web::dev::Server> {
     let store = services.store();
-    let auth: Arc<dyn Authenticator> = Arc::new(StaticTokens {
-        store: store.clone(),
-        hasher: services.hasher.clone(),
-    });
+    let auth: Arc<dyn Authenticator> = Arc::new(StaticTokens::new(
+        store.clone(),
+        services.hasher.clone(),
+        std::time::Duration::from_secs(settings.security.token_cache_seconds),
+    ));
     let scim = web::Data::new(ScimState {
         store,
         config: settings.scim_config(),

@@ -37,11 +37,28 @@ pub struct Database {
     pub migrate_on_start: bool,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct Security {
     /// The HMAC key of stored token hashes (at least 32 bytes). Required with PostgreSQL; with
     /// SQLite a key is generated next to the database file when none is set.
     pub token_hash_key: Option<Secret>,
+    /// How long a verified static token is trusted without asking the database again (0 =
+    /// never cached). A revocation takes effect within this time.
+    #[serde(default = "default_token_cache_seconds")]
+    pub token_cache_seconds: u64,
+}
+
+fn default_token_cache_seconds() -> u64 {
+    1
+}
+
+impl Default for Security {
+    fn default() -> Self {
+        Self {
+            token_hash_key: None,
+            token_cache_seconds: default_token_cache_seconds(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

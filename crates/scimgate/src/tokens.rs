@@ -2,8 +2,10 @@
 //! server key (a keyed hash: the tokens are random, so no slow password hash is needed, and a
 //! stolen table alone verifies nothing). Also the [`Authenticator`] the SCIM API uses.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use aws_lc_rs::{hmac, rand};
@@ -101,11 +103,55 @@ pub fn generate_token() -> anyhow::Result<String> {
     Ok(format!("{TOKEN_PREFIX}{}", random_text()?))
 }
 
-/// Verifies static tokens against the store.
+/// Verifies static tokens against the store, trusting a verified token for `cache_ttl`
+/// (a revocation applies within that time) so the common request costs no lookup.
 #[allow(missing_debug_implementations)] // holds a trait object; nothing useful to print
 pub struct StaticTokens {
-    pub store: Arc<dyn Store>,
-    pub hasher: TokenHasher,
+    store: Arc<dyn Store>,
+    hasher: TokenHasher,
+    cache_ttl: Duration,
+    /// Token hash → (trusted until, principal).
+    cache: Mutex<HashMap<String, (Instant, Principal)>>,
+}
+
+/// Entries kept at most; past it the cache starts over (bounded memory whatever the traffic).
+const CACHE_CAPACITY: usize = 10_000;
+
+impl StaticTokens {
+    pub fn new(store: Arc<dyn Store>, hasher: TokenHasher, cache_ttl: Duration) -> Self {
+        Self {
+            store,
+            hasher,
+            cache_ttl,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn cached(&self, hash: &str) -> Option<Principal> {
+        let cache = self.cache.lock().ok()?;
+        cache
+            .get(hash)
+            .filter(|(until, _)| *until > Instant::now())
+            .map(|(_, p)| p.clone())
+    }
+
+    fn remember(&self, hash: String, principal: &Principal, expires: Option<Timestamp>) {
+        if self.cache_ttl.is_zero() {
+            return;
+        }
+        let mut until = Instant::now() + self.cache_ttl;
+        // Never trust a token past its own expiry.
+        if let Some(e) = expires {
+            let left = u64::try_from(e.millis() - Timestamp::now().millis()).unwrap_or(0);
+            until = until.min(Instant::now() + Duration::from_millis(left));
+        }
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= CACHE_CAPACITY {
+                cache.clear();
+            }
+            cache.insert(hash, (until, principal.clone()));
+        }
+    }
 }
 
 #[async_trait]
@@ -114,15 +160,15 @@ impl Authenticator for StaticTokens {
         if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
             return Ok(Err(AuthFailure::Unknown));
         }
+        let hash = self.hasher.hash(token);
+        if let Some(p) = self.cached(&hash) {
+            return Ok(Ok(p));
+        }
         // The lookup is by keyed hash: equality on a MAC reveals nothing usable about the token.
-        let found = self
-            .store
-            .token_by_hash(&self.hasher.hash(token))
-            .await
-            .map_err(|e| {
-                tracing::error!(cause = %e, "token lookup failed");
-                ScimError::internal()
-            })?;
+        let found = self.store.token_by_hash(&hash).await.map_err(|e| {
+            tracing::error!(cause = %e, "token lookup failed");
+            ScimError::internal()
+        })?;
         let Some((record, tenant)) = found else {
             return Ok(Err(AuthFailure::Unknown));
         };
@@ -132,10 +178,12 @@ impl Authenticator for StaticTokens {
         if record.expires.is_some_and(|e| e <= Timestamp::now()) {
             return Ok(Err(AuthFailure::Expired));
         }
-        Ok(Ok(Principal {
+        let principal = Principal {
             tenant,
             credential_id: record.id.to_string(),
-        }))
+        };
+        self.remember(hash, &principal, record.expires);
+        Ok(Ok(principal))
     }
 }
 

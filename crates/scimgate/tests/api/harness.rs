@@ -217,6 +217,8 @@ fn settings(url: &str, tune: &impl Fn(&mut Settings)) -> Settings {
         },
         security: Security {
             token_hash_key: Some(secret(TOKEN_HASH_KEY)),
+            // Revocation must show at once in these tests.
+            token_cache_seconds: 0,
         },
         log: Log {
             format: "text".to_owned(),
