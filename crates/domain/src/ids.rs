@@ -49,3 +49,7 @@ id_type!(
     /// A static SCIM bearer token (not the secret itself).
     TokenId
 );
+id_type!(
+    /// An OAuth2 client registered by support (RFC 6749 §2.2 `client_id`).
+    ClientId
+);

@@ -6,6 +6,7 @@ pub mod filter;
 pub mod group;
 pub mod ids;
 pub mod member;
+pub mod oauth;
 pub mod patch;
 pub mod ports;
 pub mod provisioning;

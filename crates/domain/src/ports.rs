@@ -5,8 +5,9 @@ use async_trait::async_trait;
 
 use crate::filter::{AttrPath, Filter};
 use crate::group::{Group, GroupMemberRef, MembershipChange};
-use crate::ids::{GroupId, MemberId, TenantId, TokenId};
+use crate::ids::{ClientId, GroupId, MemberId, TenantId, TokenId};
 use crate::member::{Member, MemberKeys};
+use crate::oauth::{ClientRecord, RevokedToken, SigningKeyRecord};
 use crate::tenant::{Tenant, TenantSettings};
 use crate::time::Timestamp;
 
@@ -160,8 +161,73 @@ pub trait GroupStore: Send + Sync {
     ) -> Result<Vec<Group>, StoreError>;
 }
 
+/// How many credentials a disconnect revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Disconnected {
+    pub clients: u64,
+    pub tokens: u64,
+}
+
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// Inserts a client; `Conflict` when its id is taken.
+    async fn insert_client(&self, client: &ClientRecord) -> Result<(), StoreError>;
+    /// The client with this id, whatever its tenant and state.
+    async fn client(&self, id: &ClientId) -> Result<Option<ClientRecord>, StoreError>;
+    async fn clients_of(&self, tenant: &TenantId) -> Result<Vec<ClientRecord>, StoreError>;
+    /// Makes `new_hash` the client's secret and keeps the current one working until
+    /// `previous_expires`. `NotFound` for an unknown client; a revoked client cannot rotate
+    /// (`NotFound` too: it is gone for good).
+    async fn rotate_client_secret(
+        &self,
+        id: &ClientId,
+        new_hash: &str,
+        previous_expires: Timestamp,
+        at: Timestamp,
+    ) -> Result<ClientRecord, StoreError>;
+    /// Marks the client revoked; false when no such client exists. Revoking twice keeps the
+    /// first revocation time.
+    async fn revoke_client(&self, id: &ClientId, at: Timestamp) -> Result<bool, StoreError>;
+    /// Clients revoked at or after `since` (their tokens must be refused until they expire).
+    async fn clients_revoked_since(&self, since: Timestamp) -> Result<Vec<ClientId>, StoreError>;
+    /// Disconnect SCIM (SEMANTICS 21): in one transaction, revokes every client and every
+    /// static token of the tenant that is not revoked yet. Data stays.
+    async fn revoke_tenant_credentials(
+        &self,
+        tenant: &TenantId,
+        at: Timestamp,
+    ) -> Result<Disconnected, StoreError>;
+}
+
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    /// Every stored signing key, newest first.
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError>;
+    /// In one transaction: inserts `key`, retires every other unretired key at `at`, and
+    /// deletes keys retired before `forget_before` (their tokens have all expired).
+    async fn rotate_signing_key(
+        &self,
+        key: &SigningKeyRecord,
+        at: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Inserts `key` only if no unretired key exists (first start; two replicas starting at
+    /// once make one key between them). Returns whether it was inserted.
+    async fn insert_first_signing_key(&self, key: &SigningKeyRecord) -> Result<bool, StoreError>;
+}
+
+#[async_trait]
+pub trait RevocationStore: Send + Sync {
+    /// Records a revoked access token (revoking twice is not an error).
+    async fn revoke_access_token(&self, token: &RevokedToken) -> Result<(), StoreError>;
+    /// The ids of revoked tokens that have not expired at `now`.
+    async fn revoked_token_ids(&self, now: Timestamp) -> Result<Vec<String>, StoreError>;
+}
+
 /// Everything a SCIM request may need.
-pub trait Store: TenantStore + TokenStore + MemberStore + GroupStore {
+pub trait Store:
+    TenantStore + TokenStore + MemberStore + GroupStore + ClientStore + KeyStore + RevocationStore
+{
     /// Checks that the database answers (readiness).
     fn backend_name(&self) -> &'static str;
 }

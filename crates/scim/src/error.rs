@@ -1,5 +1,6 @@
 //! The one response mapper of the SCIM API: every refusal becomes an RFC 7644 §3.12 error body
-//! with `application/scim+json`, and 401s carry `WWW-Authenticate: Bearer` (RFC 6750 §3).
+//! with `application/scim+json` (refusals at the edge, with their `WWW-Authenticate`, are
+//! [`crate::auth::AuthError`]).
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -44,18 +45,6 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON)));
-        if self.0.status == 401 {
-            // RFC 6750 §3: the challenge; §3.1: error="invalid_token" only when a token was sent.
-            let challenge = if self.0.detail == crate::auth::NO_CREDENTIAL {
-                "Bearer realm=\"scimgate\""
-            } else {
-                "Bearer realm=\"scimgate\", error=\"invalid_token\""
-            };
-            res.insert_header((
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(challenge),
-            ));
-        }
         res.body(error_body(&self.0).to_string())
     }
 }

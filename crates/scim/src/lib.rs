@@ -17,7 +17,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use scimgate_domain::error::ScimError;
 use scimgate_domain::ports::Store;
 
-pub use auth::{AuthFailure, Authenticator, Principal};
+pub use auth::{AuthError, AuthFailure, Authenticator, Principal};
 pub use error::{ApiError, error_body};
 
 /// Limits of the SCIM API; the same numbers are advertised in ServiceProviderConfig.

@@ -1,39 +1,69 @@
 //! The application, built by one function for `main` and for the tests: the store, the
-//! authenticator, the SCIM API, health and readiness, request ids and access logs.
+//! credentials, the parts (SCIM API, authorization server with the admin API), health and
+//! readiness, request ids and access logs.
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServerHandle, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
+use scimgate_admin::AdminState;
+use scimgate_authz::keys::KeyEncryptionKey;
+use scimgate_authz::secrets::configured_or_generated;
+use scimgate_authz::{
+    AccessTokenVerifier, AuthzState, ClientCache, CredentialState, FailureLimiter, RedisCounters,
+};
 use scimgate_domain::ports::Store;
 use scimgate_scim::{Authenticator, ScimState};
 use scimgate_store::{DatabaseUrl, DbStore};
 
 use crate::config::Settings;
+use crate::credentials::Credentials;
 use crate::tokens::{StaticTokens, TokenHasher};
+
+/// Which parts a process serves (`serve`, `serve authz`, `serve scim`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parts {
+    pub scim: bool,
+    /// The authorization server and the admin API.
+    pub authz: bool,
+}
+
+impl Parts {
+    pub const ALL: Self = Self {
+        scim: true,
+        authz: true,
+    };
+}
 
 /// Everything the running services share.
 #[derive(Clone)]
 pub struct Services {
     pub db: Arc<DbStore>,
     pub hasher: TokenHasher,
+    /// The signing keys' encryption key: None with PostgreSQL when not configured (such a
+    /// process can verify access tokens but not issue them).
+    pub kek: Option<Arc<KeyEncryptionKey>>,
+    pub redis: Option<redis::aio::ConnectionManager>,
 }
 
 impl std::fmt::Debug for Services {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Services")
             .field("db", &self.db)
+            .field("signs", &self.kek.is_some())
+            .field("redis", &self.redis.is_some())
             .finish_non_exhaustive()
     }
 }
 
 impl Services {
-    /// Connects to the configured database (and migrates when `migrate`).
+    /// Connects to the configured database (and migrates when `migrate`) and, when configured,
+    /// Redis (lazily: a Redis outage does not stop the start).
     pub async fn connect(settings: &Settings, migrate: bool) -> anyhow::Result<Self> {
         let url = DatabaseUrl::parse(settings.database.url.as_ref().map(|s| s.expose()));
         let db = DbStore::connect(&url, settings.database.max_connections)
@@ -64,31 +94,94 @@ impl Services {
                 .map(|s| s.expose()),
             sqlite_dir.as_deref(),
         )?;
+        let kek_secret = match (&settings.security.key_encryption_key, &sqlite_dir) {
+            (Some(k), _) => Some(k.expose().to_owned()),
+            (None, Some(dir)) => Some(configured_or_generated(
+                None,
+                Some(dir),
+                "key-encryption.key",
+                "security.key_encryption_key",
+                "SCIMGATE__SECURITY__KEY_ENCRYPTION_KEY",
+            )?),
+            (None, None) => None,
+        };
+        let kek = kek_secret
+            .map(|k| KeyEncryptionKey::new(k.as_bytes()).map(Arc::new))
+            .transpose()?;
+        let redis = match &settings.redis.url {
+            Some(u) if !u.expose().trim().is_empty() => Some(redis_connection(u.expose())?),
+            _ => None,
+        };
         Ok(Self {
             db: Arc::new(db),
             hasher,
+            kek,
+            redis,
         })
     }
 
     pub fn store(&self) -> Arc<dyn Store> {
         self.db.clone()
     }
+
+    /// The credential state of one process: it signs when `signs` and the key-encryption key
+    /// is there.
+    pub fn credential_state(&self, settings: &Settings, signs: bool) -> CredentialState {
+        CredentialState::new(
+            self.store(),
+            self.kek.clone().filter(|_| signs),
+            Duration::from_secs(settings.security.token_cache_seconds),
+            settings.oauth.access_token_ttl_seconds.max(1),
+        )
+    }
+}
+
+fn redis_connection(url: &str) -> anyhow::Result<redis::aio::ConnectionManager> {
+    let client = redis::Client::open(url)
+        .map_err(|e| anyhow::anyhow!("redis.url is not a Redis URL: {e}"))?;
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(Duration::from_secs(2)))
+        .set_number_of_retries(2);
+    redis::aio::ConnectionManager::new_lazy_with_config(client, config)
+        .map_err(|e| anyhow::anyhow!("cannot set up the Redis connection: {e}"))
 }
 
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
 }
 
-async fn readyz(db: web::Data<Arc<DbStore>>) -> HttpResponse {
-    match db.ping().await {
-        Ok(()) => {
-            HttpResponse::Ok().json(serde_json::json!({ "status": "ready", "database": "ok" }))
-        }
+/// Ready when the database answers and, if configured, Redis does.
+async fn readyz(services: web::Data<Services>) -> HttpResponse {
+    let database = match services.db.ping().await {
+        Ok(()) => "ok",
         Err(e) => {
             tracing::warn!(cause = %e, "readiness: database unavailable");
-            HttpResponse::ServiceUnavailable()
-                .json(serde_json::json!({ "status": "unavailable", "database": "error" }))
+            "error"
         }
+    };
+    let redis = match &services.redis {
+        None => "not configured",
+        Some(conn) => {
+            let mut conn = conn.clone();
+            match redis::cmd("PING").query_async::<String>(&mut conn).await {
+                Ok(_) => "ok",
+                Err(e) => {
+                    tracing::warn!(cause = %e, "readiness: Redis unavailable");
+                    "error"
+                }
+            }
+        }
+    };
+    let body = serde_json::json!({
+        "status": if database == "ok" && redis != "error" { "ready" } else { "unavailable" },
+        "database": database,
+        "redis": redis,
+    });
+    if database == "ok" && redis != "error" {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
     }
 }
 
@@ -125,47 +218,151 @@ async fn request_context(
     Ok(res)
 }
 
-/// Binds `listener` and starts the server; returns its handle and the server future.
-pub fn serve(
+/// The SCIM API's app data: its state and its authenticator.
+type ScimData = (web::Data<ScimState>, web::Data<Arc<dyn Authenticator>>);
+
+/// The per-process state of the parts, made once and shared by every worker.
+struct PartStates {
+    scim: Option<ScimData>,
+    authz: Option<(web::Data<AuthzState>, web::Data<AdminState>)>,
+}
+
+async fn part_states(
+    settings: &Settings,
+    services: &Services,
+    parts: Parts,
+    listening: std::net::SocketAddr,
+) -> anyhow::Result<PartStates> {
+    let store = services.store();
+    let tokens = settings.token_settings(Some(listening));
+    let cache_ttl = Duration::from_secs(settings.security.token_cache_seconds);
+    let credentials = Arc::new(services.credential_state(settings, parts.authz));
+    if parts.authz {
+        anyhow::ensure!(
+            services.kek.is_some(),
+            "security.key_encryption_key is required to serve the authorization server with \
+             PostgreSQL: set SCIMGATE__SECURITY__KEY_ENCRYPTION_KEY or ..._FILE to 32 or more random bytes"
+        );
+        credentials
+            .ensure_signing_key()
+            .await
+            .map_err(|e| anyhow::anyhow!("signing key: {e}"))?;
+    }
+    let scim_auth = Arc::new(Credentials::new(
+        StaticTokens::new(store.clone(), services.hasher.clone(), cache_ttl),
+        AccessTokenVerifier {
+            credentials: credentials.clone(),
+            tokens: tokens.clone(),
+        },
+        store.clone(),
+        cache_ttl,
+    ));
+    let scim = parts.scim.then(|| {
+        let auth: Arc<dyn Authenticator> = scim_auth.clone();
+        (
+            web::Data::new(ScimState {
+                store: store.clone(),
+                config: settings.scim_config(),
+            }),
+            web::Data::new(auth),
+        )
+    });
+    let authz = if parts.authz {
+        let limiter = Arc::new(FailureLimiter::new(
+            settings.limit_settings(),
+            services.redis.clone().map(|conn| RedisCounters {
+                conn,
+                prefix: settings.redis.key_prefix.clone(),
+            }),
+        ));
+        let clients = Arc::new(ClientCache::new(cache_ttl));
+        let on_revoke = {
+            let (auth, clients) = (scim_auth.clone(), clients.clone());
+            Arc::new(move || {
+                auth.forget();
+                clients.clear();
+            })
+        };
+        Some((
+            web::Data::new(AuthzState {
+                store: store.clone(),
+                hasher: services.hasher.clone(),
+                credentials: credentials.clone(),
+                clients,
+                limiter: limiter.clone(),
+                tokens,
+                trust_forwarded_for: settings.security.trust_forwarded_for,
+            }),
+            web::Data::new(AdminState {
+                store: store.clone(),
+                hasher: services.hasher.clone(),
+                operator_token: settings
+                    .admin
+                    .operator_token
+                    .as_ref()
+                    .map(|t| t.expose().to_owned())
+                    .filter(|t| !t.is_empty()),
+                credentials,
+                limiter,
+                default_overlap_seconds: settings.oauth.secret_rotation_overlap_seconds,
+                on_revoke,
+            }),
+        ))
+    } else {
+        None
+    };
+    Ok(PartStates { scim, authz })
+}
+
+/// Starts the server on `listener` with the given parts.
+pub async fn serve(
     settings: &Settings,
     services: &Services,
     listener: TcpListener,
+    parts: Parts,
 ) -> anyhow::Result<actix_web::dev::Server> {
-    let store = services.store();
-    let auth: Arc<dyn Authenticator> = Arc::new(StaticTokens::new(
-        store.clone(),
-        services.hasher.clone(),
-        std::time::Duration::from_secs(settings.security.token_cache_seconds),
-    ));
-    let scim = web::Data::new(ScimState {
-        store,
-        config: settings.scim_config(),
-    });
-    let auth = web::Data::new(auth);
-    let db = web::Data::new(services.db.clone());
+    if let Some(t) = &settings.admin.operator_token
+        && t.expose().len() < 32
+    {
+        anyhow::bail!("admin.operator_token must be at least 32 characters");
+    }
+    let states = part_states(settings, services, parts, listener.local_addr()?).await?;
+    let services = web::Data::new(services.clone());
+    let (scim, authz) = (states.scim, states.authz);
     let server = HttpServer::new(move || {
-        App::new()
-            .app_data(scim.clone())
-            .app_data(auth.clone())
-            .app_data(db.clone())
+        let mut app = App::new()
+            .app_data(services.clone())
             .wrap(from_fn(request_context))
             .route("/healthz", web::get().to(healthz))
-            .route("/readyz", web::get().to(readyz))
-            .configure(scimgate_scim::configure)
+            .route("/readyz", web::get().to(readyz));
+        if let Some((authz, admin)) = &authz {
+            app = app
+                .app_data(authz.clone())
+                .app_data(admin.clone())
+                .configure(scimgate_authz::configure)
+                .configure(scimgate_admin::configure);
+        }
+        if let Some((state, auth)) = &scim {
+            app = app
+                .app_data(state.clone())
+                .app_data(auth.clone())
+                .configure(scimgate_scim::configure);
+        }
+        app
     })
     .listen(listener)?
     .run();
     Ok(server)
 }
 
-/// A server on an ephemeral port, for tests: returns its address and handle.
+/// A server with every part on an ephemeral port, for tests: returns its address and handle.
 pub async fn spawn(
     settings: &Settings,
     services: &Services,
 ) -> anyhow::Result<(std::net::SocketAddr, ServerHandle)> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
-    let server = serve(settings, services, listener)?;
+    let server = serve(settings, services, listener, Parts::ALL).await?;
     let handle = server.handle();
     tokio::spawn(server);
     Ok((addr, handle))

@@ -1,21 +1,21 @@
 //! The command line operators script (DESIGN "the scimgate binary"): `serve`, `migrate`,
-//! `tenant ...`, `token ...`. With `--json` a command prints exactly one JSON object on its last
+//! `tenant ...`, `token ...`, `client ...`, `keys ...`. With `--json` a command prints exactly one JSON object on its last
 //! line; errors go to stderr with a non-zero exit.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use scimgate_domain::ids::{TenantId, TokenId};
-use scimgate_domain::ports::TenantStore as _;
-use scimgate_domain::ports::{TokenRecord, TokenStore as _};
+use scimgate_authz::registry::{self, client_json, token_json};
+use scimgate_domain::ids::{ClientId, TenantId, TokenId};
+use scimgate_domain::oauth::{ClientRecord, ScopeSet};
+use scimgate_domain::ports::{ClientStore as _, KeyStore as _, TenantStore as _, TokenStore as _};
 use scimgate_domain::tenant::{DeleteBehaviour, Slug, Tenant, TenantSettings, UniqueIdentifier};
 use scimgate_domain::time::Timestamp;
 use serde_json::json;
 
-use crate::app::{self, Services};
+use crate::app::{self, Parts, Services};
 use crate::config::Settings;
-use crate::tokens::generate_token;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,8 +33,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the SCIM API, /healthz and /readyz.
+    /// Serve every part on one port (the SCIM API, the authorization server and the admin
+    /// API, /healthz and /readyz), or one part: `serve authz` or `serve scim`.
     Serve {
+        /// One part only (production: each part its own Deployment).
+        part: Option<PartArg>,
         /// Do not run pending migrations on start.
         #[arg(long)]
         no_migrate: bool,
@@ -47,6 +50,79 @@ enum Command {
     /// Manage static SCIM bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage OAuth2 clients (registered by support; the IdP exchanges them for access tokens).
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Manage the keys that sign access tokens.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum PartArg {
+    /// The OAuth2 authorization server and the admin API.
+    Authz,
+    /// The SCIM API.
+    Scim,
+}
+
+#[derive(Debug, Subcommand)]
+enum ClientCommand {
+    /// Register a client; its secret is printed once and never stored.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, default_value = "IdP")]
+        name: String,
+        /// Space-delimited scopes the client may get (default: scim:read scim:write).
+        #[arg(long)]
+        scope: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a tenant's clients (never their secrets).
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one client.
+    Show {
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue a new secret; the old one keeps working for the overlap, then fails.
+    Rotate {
+        client_id: String,
+        /// How long the old secret keeps working, e.g. `1h` (default:
+        /// oauth.secret_rotation_overlap_seconds, 24 h).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        overlap: Option<std::time::Duration>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a client: its secrets and its access tokens stop working.
+    Revoke {
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Make a new signing key; the old ones stay published until their last token expires.
+    Rotate {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the signing keys (public information only).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -132,6 +208,13 @@ enum TenantCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Disconnect SCIM: revoke every OAuth2 client and static token of the tenant at once.
+    /// Members, groups and settings stay.
+    DisconnectScim {
+        slug: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -200,16 +283,6 @@ fn tenant_json(t: &Tenant) -> serde_json::Value {
     })
 }
 
-fn token_json(t: &TokenRecord) -> serde_json::Value {
-    json!({
-        "id": t.id.as_str(),
-        "tenant_id": t.tenant_id.as_str(),
-        "created": t.created.to_rfc3339(),
-        "expires": t.expires.map(Timestamp::to_rfc3339),
-        "revoked": t.revoked.map(Timestamp::to_rfc3339),
-    })
-}
-
 async fn tenant_by_slug(services: &Services, slug: &str) -> anyhow::Result<Tenant> {
     services
         .db
@@ -220,13 +293,34 @@ async fn tenant_by_slug(services: &Services, slug: &str) -> anyhow::Result<Tenan
 
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
-        Command::Serve { no_migrate } => {
+        Command::Serve { part, no_migrate } => {
             let migrate = settings.database.migrate_on_start && !no_migrate;
             let services = Services::connect(&settings, migrate).await?;
             let listener = std::net::TcpListener::bind(&settings.http.address)
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.http.address))?;
-            tracing::info!(address = %listener.local_addr()?, database = services.db.url().backend_name(), "scimgate serving");
-            app::serve(&settings, &services, listener)?.await?;
+            let parts = match part {
+                None => Parts::ALL,
+                Some(PartArg::Authz) => Parts {
+                    scim: false,
+                    authz: true,
+                },
+                Some(PartArg::Scim) => Parts {
+                    scim: true,
+                    authz: false,
+                },
+            };
+            let address = listener.local_addr()?;
+            let server = app::serve(&settings, &services, listener, parts).await?;
+            tracing::info!(
+                %address,
+                scim = parts.scim,
+                authz = parts.authz,
+                database = services.db.url().backend_name(),
+                redis = services.redis.is_some(),
+                issuer = %settings.token_settings(Some(address)).issuer,
+                "scimgate serving"
+            );
+            server.await?;
             Ok(())
         }
         Command::Migrate => {
@@ -242,6 +336,14 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Token(cmd) => {
             let services = Services::connect(&settings, true).await?;
             token_command(&services, cmd).await
+        }
+        Command::Client(cmd) => {
+            let services = Services::connect(&settings, true).await?;
+            client_command(&services, &settings, cmd).await
+        }
+        Command::Keys(cmd) => {
+            let services = Services::connect(&settings, true).await?;
+            keys_command(&services, &settings, cmd).await
         }
     }
 }
@@ -322,6 +424,21 @@ async fn tenant_command(services: &Services, cmd: TenantCommand) -> anyhow::Resu
                 println!("{}", serde_json::to_string_pretty(&t.settings)?);
             }
         }
+        TenantCommand::DisconnectScim { slug, json } => {
+            let t = tenant_by_slug(services, &slug).await?;
+            let done = registry::disconnect(services.db.as_ref(), &t.id).await?;
+            if json {
+                println!(
+                    "{}",
+                    json!({ "tenant": slug, "clients_revoked": done.clients, "tokens_revoked": done.tokens })
+                );
+            } else {
+                println!(
+                    "disconnected SCIM for {slug}: revoked {} client(s) and {} static token(s)",
+                    done.clients, done.tokens
+                );
+            }
+        }
     }
     Ok(())
 }
@@ -334,19 +451,17 @@ async fn token_command(services: &Services, cmd: TokenCommand) -> anyhow::Result
             json,
         } => {
             let t = tenant_by_slug(services, &tenant).await?;
-            let secret = generate_token()?;
-            let now = Timestamp::now();
-            let expires = expires_in
-                .map(|d| now.plus_seconds(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)));
-            let record = TokenRecord {
-                id: TokenId::generate(),
-                tenant_id: t.id.clone(),
-                hash: services.hasher.hash(&secret),
-                created: now,
+            let expires = expires_in.map(|d| {
+                Timestamp::now().plus_seconds(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            });
+            let (record, secret) = registry::create_static_token(
+                services.db.as_ref(),
+                &services.hasher,
+                &t.id,
                 expires,
-                revoked: None,
-            };
-            services.db.insert_token(&record).await?;
+            )
+            .await?;
+            let secret = secret.0;
             if json {
                 println!("{}", json!({ "id": record.id.as_str(), "token": secret }));
             } else {
@@ -385,6 +500,193 @@ async fn token_command(services: &Services, cmd: TokenCommand) -> anyhow::Result
                 println!("{}", json!({ "id": token_id, "revoked": true }));
             } else {
                 println!("revoked token {token_id}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The client and the slug of its tenant, or an error naming the id.
+async fn client_and_slug(services: &Services, id: &str) -> anyhow::Result<(ClientRecord, String)> {
+    let c = services
+        .db
+        .client(&ClientId::from_raw(id))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no client with id {id:?}"))?;
+    let slug = services
+        .db
+        .tenant_by_id(&c.tenant_id)
+        .await?
+        .map(|t| t.slug.to_string())
+        .unwrap_or_default();
+    Ok((c, slug))
+}
+
+fn print_client(c: &ClientRecord, slug: &str, json: bool) -> anyhow::Result<()> {
+    let body = client_json(c, slug);
+    if json {
+        println!("{body}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&body)?);
+    }
+    Ok(())
+}
+
+async fn client_command(
+    services: &Services,
+    settings: &Settings,
+    cmd: ClientCommand,
+) -> anyhow::Result<()> {
+    let store = services.db.as_ref();
+    match cmd {
+        ClientCommand::Create {
+            tenant,
+            name,
+            scope,
+            json,
+        } => {
+            let t = tenant_by_slug(services, &tenant).await?;
+            let scopes = match scope {
+                Some(s) => ScopeSet::parse(&s)?,
+                None => ScopeSet::all(),
+            };
+            let (client, secret) =
+                registry::create(store, &services.hasher, &t.id, &name, scopes).await?;
+            if json {
+                println!(
+                    "{}",
+                    json!({ "client_id": client.client_id.as_str(), "client_secret": secret.0 })
+                );
+            } else {
+                println!(
+                    "client_id: {}\nclient_secret (shown once, store it now): {}\nscope: {}",
+                    client.client_id, secret.0, client.scopes
+                );
+            }
+        }
+        ClientCommand::List { tenant, json } => {
+            let t = tenant_by_slug(services, &tenant).await?;
+            let clients = store.clients_of(&t.id).await?;
+            if json {
+                let list: Vec<_> = clients.iter().map(|c| client_json(c, &tenant)).collect();
+                println!("{}", json!({ "clients": list }));
+            } else {
+                for c in &clients {
+                    let state = if c.revoked.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    };
+                    println!("{}\t{state}\t{}\t{}", c.client_id, c.scopes, c.name);
+                }
+            }
+        }
+        ClientCommand::Show { client_id, json } => {
+            let (c, slug) = client_and_slug(services, &client_id).await?;
+            print_client(&c, &slug, json)?;
+        }
+        ClientCommand::Rotate {
+            client_id,
+            overlap,
+            json,
+        } => {
+            let overlap = overlap.map_or(settings.oauth.secret_rotation_overlap_seconds, |d| {
+                i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+            });
+            let (c, secret) = registry::rotate(
+                store,
+                &services.hasher,
+                &ClientId::from_raw(client_id.clone()),
+                overlap,
+            )
+            .await?;
+            let expires = c.previous_secret_expires.map(Timestamp::to_rfc3339);
+            if json {
+                println!(
+                    "{}",
+                    json!({
+                        "client_id": c.client_id.as_str(),
+                        "client_secret": secret.0,
+                        "previous_secret_expires": expires,
+                    })
+                );
+            } else {
+                println!(
+                    "client_id: {}\nnew client_secret (shown once, store it now): {}\nthe previous secret works until {}",
+                    c.client_id,
+                    secret.0,
+                    expires.unwrap_or_default()
+                );
+            }
+        }
+        ClientCommand::Revoke { client_id, json } => {
+            let c = registry::revoke(store, &ClientId::from_raw(client_id)).await?;
+            if json {
+                println!(
+                    "{}",
+                    json!({ "client_id": c.client_id.as_str(), "revoked": true })
+                );
+            } else {
+                println!("revoked client {}", c.client_id);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn keys_command(
+    services: &Services,
+    settings: &Settings,
+    cmd: KeysCommand,
+) -> anyhow::Result<()> {
+    match cmd {
+        KeysCommand::Rotate { json } => {
+            anyhow::ensure!(
+                services.kek.is_some(),
+                "security.key_encryption_key is required to make signing keys"
+            );
+            let kid = services
+                .credential_state(settings, true)
+                .rotate()
+                .await
+                .map_err(|e| anyhow::anyhow!("key rotation failed: {e}"))?;
+            if json {
+                println!("{}", json!({ "kid": kid }));
+            } else {
+                println!(
+                    "new signing key {kid}; the previous keys stay published until their tokens expire"
+                );
+            }
+        }
+        KeysCommand::List { json } => {
+            let keys = services.db.signing_keys().await?;
+            let list: Vec<_> = keys
+                .iter()
+                .map(|k| {
+                    json!({
+                        "kid": k.kid,
+                        "alg": k.alg,
+                        "created": k.created.to_rfc3339(),
+                        "retired": k.retired.map(Timestamp::to_rfc3339),
+                    })
+                })
+                .collect();
+            if json {
+                println!("{}", json!({ "keys": list }));
+            } else {
+                for k in &keys {
+                    let state = if k.retired.is_some() {
+                        "retired"
+                    } else {
+                        "current"
+                    };
+                    println!(
+                        "{}\t{}\t{state}\tcreated {}",
+                        k.kid,
+                        k.alg,
+                        k.created.to_rfc3339()
+                    );
+                }
             }
         }
     }

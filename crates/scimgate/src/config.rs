@@ -46,6 +46,14 @@ pub struct Security {
     /// never cached). A revocation takes effect within this time.
     #[serde(default = "default_token_cache_seconds")]
     pub token_cache_seconds: u64,
+    /// The key that seals access-token signing keys at rest (32+ bytes). Required to serve the
+    /// authorization server with PostgreSQL; with SQLite generated next to the database file.
+    #[serde(default)]
+    pub key_encryption_key: Option<Secret>,
+    /// Count failed client authentications against the `Forwarded` / `X-Forwarded-For` client
+    /// instead of the peer address: only behind a proxy that sets it.
+    #[serde(default)]
+    pub trust_forwarded_for: bool,
 }
 
 fn default_token_cache_seconds() -> u64 {
@@ -57,6 +65,8 @@ impl Default for Security {
         Self {
             token_hash_key: None,
             token_cache_seconds: default_token_cache_seconds(),
+            key_encryption_key: None,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -78,6 +88,68 @@ pub struct Scim {
     pub bulk_max_payload_bytes: usize,
 }
 
+/// The OAuth2 authorization server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct OAuth {
+    /// The `iss` of access tokens and the base of the metadata's URLs; default
+    /// `http://<http.address>`. Set it to the public URL in production.
+    pub issuer: Option<String>,
+    /// The `aud` of access tokens: the SCIM API's URL; default `<issuer>/scim/v2`.
+    pub audience: Option<String>,
+    pub access_token_ttl_seconds: i64,
+    /// Clock skew tolerated when checking `exp`, `nbf` and `iat`.
+    pub leeway_seconds: u64,
+    /// How long a rotated client secret keeps working (`client rotate`).
+    pub secret_rotation_overlap_seconds: i64,
+    /// Failed client authentications allowed per window, per client and per source address.
+    pub failed_auth_per_client: u32,
+    pub failed_auth_per_address: u32,
+    pub failed_auth_window_seconds: u64,
+}
+
+impl Default for OAuth {
+    fn default() -> Self {
+        Self {
+            issuer: None,
+            audience: None,
+            access_token_ttl_seconds: 3600,
+            leeway_seconds: 30,
+            secret_rotation_overlap_seconds: 24 * 3600,
+            failed_auth_per_client: 20,
+            failed_auth_per_address: 10,
+            failed_auth_window_seconds: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Redis {
+    /// `redis://` or `rediss://`; none → counters and queues in process.
+    pub url: Option<Secret>,
+    /// Prefix of every key this deployment writes.
+    pub key_prefix: String,
+}
+
+impl Default for Redis {
+    fn default() -> Self {
+        Self {
+            url: None,
+            key_prefix: "scimgate:".to_owned(),
+        }
+    }
+}
+
+/// The admin API (`/admin/v1`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Admin {
+    /// The operator credential (a bearer token of 32+ characters); none → the admin API
+    /// refuses every request.
+    pub operator_token: Option<Secret>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
     pub http: Http,
@@ -86,9 +158,21 @@ pub struct Settings {
     pub security: Security,
     pub log: Log,
     pub scim: Scim,
+    #[serde(default)]
+    pub oauth: OAuth,
+    #[serde(default)]
+    pub redis: Redis,
+    #[serde(default)]
+    pub admin: Admin,
 }
 
-const SECRET_KEYS: [&str; 2] = ["database.url", "security.token_hash_key"];
+const SECRET_KEYS: [&str; 5] = [
+    "database.url",
+    "security.token_hash_key",
+    "security.key_encryption_key",
+    "redis.url",
+    "admin.operator_token",
+];
 
 impl Settings {
     /// Loads the layers; `file` overrides the default `scimgate.toml` lookup.
@@ -132,6 +216,38 @@ impl Settings {
         }
         let settings: Self = builder.build()?.try_deserialize()?;
         Ok(settings)
+    }
+
+    /// What access tokens are issued and checked with, `issuer` defaulting to the address
+    /// actually listened on.
+    pub fn token_settings(
+        &self,
+        listening: Option<std::net::SocketAddr>,
+    ) -> scimgate_authz::TokenSettings {
+        let issuer = self.oauth.issuer.clone().unwrap_or_else(|| {
+            let addr = listening.map_or_else(|| self.http.address.clone(), |a| a.to_string());
+            format!("http://{addr}")
+        });
+        let issuer = issuer.trim_end_matches('/').to_owned();
+        let audience = self
+            .oauth
+            .audience
+            .clone()
+            .unwrap_or_else(|| format!("{issuer}/scim/v2"));
+        scimgate_authz::TokenSettings {
+            issuer,
+            audience,
+            ttl_seconds: self.oauth.access_token_ttl_seconds.max(1),
+            leeway_seconds: self.oauth.leeway_seconds,
+        }
+    }
+
+    pub fn limit_settings(&self) -> scimgate_authz::LimitSettings {
+        scimgate_authz::LimitSettings {
+            per_client: self.oauth.failed_auth_per_client.max(1),
+            per_address: self.oauth.failed_auth_per_address.max(1),
+            window: std::time::Duration::from_secs(self.oauth.failed_auth_window_seconds.max(1)),
+        }
     }
 
     pub fn scim_config(&self) -> scimgate_scim::ScimConfig {

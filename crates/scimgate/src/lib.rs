@@ -4,5 +4,6 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod credentials;
 pub mod telemetry;
 pub mod tokens;

@@ -1,107 +1,19 @@
 //! Static SCIM bearer tokens: 256 random bits, shown once, stored as HMAC-SHA-256 under a
 //! server key (a keyed hash: the tokens are random, so no slow password hash is needed, and a
-//! stolen table alone verifies nothing). Also the [`Authenticator`] the SCIM API uses.
+//! stolen table alone verifies nothing), and their verification with a short cache.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
-use aws_lc_rs::{hmac, rand};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+pub use scimgate_authz::secrets::TokenHasher;
 use scimgate_domain::error::ScimError;
+use scimgate_domain::oauth::ScopeSet;
 use scimgate_domain::ports::Store;
 use scimgate_domain::time::Timestamp;
-use scimgate_scim::{AuthFailure, Authenticator, Principal};
+use scimgate_scim::{AuthFailure, Principal};
 
-/// Prefix of every token, so that leaked tokens are recognisable by secret scanners.
-pub const TOKEN_PREFIX: &str = "scimgate_";
-
-/// The HMAC key for token hashes.
-#[derive(Clone)]
-pub struct TokenHasher {
-    key: hmac::Key,
-}
-
-impl std::fmt::Debug for TokenHasher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TokenHasher(<key redacted>)")
-    }
-}
-
-impl TokenHasher {
-    pub fn new(key: &[u8]) -> anyhow::Result<Self> {
-        anyhow::ensure!(
-            key.len() >= 32,
-            "security.token_hash_key must be at least 32 bytes"
-        );
-        Ok(Self {
-            key: hmac::Key::new(hmac::HMAC_SHA256, key),
-        })
-    }
-
-    /// The configured key, or (SQLite only) one generated once beside the database file.
-    pub fn from_config(
-        configured: Option<&str>,
-        sqlite_dir: Option<&Path>,
-    ) -> anyhow::Result<Self> {
-        if let Some(k) = configured {
-            return Self::new(k.as_bytes());
-        }
-        let Some(dir) = sqlite_dir else {
-            anyhow::bail!(
-                "security.token_hash_key is required with PostgreSQL: set SCIMGATE__SECURITY__TOKEN_HASH_KEY \
-                 or SCIMGATE__SECURITY__TOKEN_HASH_KEY_FILE to 32 or more random bytes"
-            );
-        };
-        let path = dir.join("token-hash.key");
-        if let Ok(existing) = std::fs::read_to_string(&path) {
-            return Self::new(existing.trim().as_bytes());
-        }
-        std::fs::create_dir_all(dir)?;
-        let key = random_text()?;
-        write_private(&path, &key)?;
-        tracing::warn!(path = %path.display(), "generated a token hash key for the embedded database");
-        Self::new(key.as_bytes())
-    }
-
-    pub fn hash(&self, token: &str) -> String {
-        let tag = hmac::sign(&self.key, token.as_bytes());
-        tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
-    }
-}
-
-fn random_text() -> anyhow::Result<String> {
-    let mut bytes = [0u8; 32];
-    rand::fill(&mut bytes).map_err(|_| anyhow::anyhow!("the system random generator failed"))?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    f.write_all(content.as_bytes())?;
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
-    std::fs::write(path, content)?;
-    Ok(())
-}
-
-/// A new token: `scimgate_` + 256 random bits, base64url.
-pub fn generate_token() -> anyhow::Result<String> {
-    Ok(format!("{TOKEN_PREFIX}{}", random_text()?))
-}
+pub use scimgate_authz::registry::{TOKEN_PREFIX, generate_token};
 
 /// Verifies static tokens against the store, trusting a verified token for `cache_ttl`
 /// (a revocation applies within that time) so the common request costs no lookup.
@@ -124,6 +36,13 @@ impl StaticTokens {
             hasher,
             cache_ttl,
             cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Forgets every verified token (after a revocation in this process).
+    pub fn clear(&self) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.clear();
         }
     }
 
@@ -154,9 +73,11 @@ impl StaticTokens {
     }
 }
 
-#[async_trait]
-impl Authenticator for StaticTokens {
-    async fn authenticate(&self, token: &str) -> Result<Result<Principal, AuthFailure>, ScimError> {
+impl StaticTokens {
+    pub async fn authenticate(
+        &self,
+        token: &str,
+    ) -> Result<Result<Principal, AuthFailure>, ScimError> {
         if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
             return Ok(Err(AuthFailure::Unknown));
         }
@@ -181,6 +102,7 @@ impl Authenticator for StaticTokens {
         let principal = Principal {
             tenant,
             credential_id: record.id.to_string(),
+            scopes: ScopeSet::all(),
         };
         self.remember(hash, &principal, record.expires);
         Ok(Ok(principal))
@@ -198,17 +120,5 @@ mod tests {
         assert!(a.starts_with(TOKEN_PREFIX));
         assert_eq!(a.len(), TOKEN_PREFIX.len() + 43);
         assert_ne!(a, b);
-    }
-
-    #[test]
-    fn the_hash_depends_on_the_key() {
-        let k1 = TokenHasher::new(&[1u8; 32]);
-        let k2 = TokenHasher::new(&[2u8; 32]);
-        let (Ok(k1), Ok(k2)) = (k1, k2) else {
-            panic!("keys")
-        };
-        assert_eq!(k1.hash("t").len(), 64);
-        assert_ne!(k1.hash("t"), k2.hash("t"));
-        assert!(TokenHasher::new(b"short").is_err());
     }
 }

@@ -2,10 +2,12 @@
 //! (production) and SQLite (the embedded default), one query path for both.
 
 mod attrs;
+mod clients;
 mod connection;
 mod error;
 mod filter_sql;
 mod groups;
+mod keys;
 mod members;
 mod paging;
 mod rows;

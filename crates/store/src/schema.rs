@@ -58,6 +58,32 @@ diesel::table! {
 }
 
 diesel::table! {
+    oauth_clients (client_id) {
+        client_id -> Text,
+        tenant_id -> Text,
+        name -> Text,
+        scopes -> Text,
+        grant_types -> Text,
+        secret_hash -> Text,
+        previous_secret_hash -> Nullable<Text>,
+        previous_secret_expires -> Nullable<BigInt>,
+        created -> BigInt,
+        secret_rotated -> Nullable<BigInt>,
+        revoked -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    revoked_tokens (jti) {
+        jti -> Text,
+        tenant_id -> Text,
+        client_id -> Text,
+        revoked -> BigInt,
+        expires -> BigInt,
+    }
+}
+
+diesel::table! {
     scim_tokens (id) {
         id -> Text,
         tenant_id -> Text,
@@ -65,6 +91,18 @@ diesel::table! {
         created -> BigInt,
         expires -> Nullable<BigInt>,
         revoked -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        alg -> Text,
+        public_jwk -> Text,
+        sealed_private_key -> Text,
+        created -> BigInt,
+        retired -> Nullable<BigInt>,
+        is_current -> Nullable<Integer>,
     }
 }
 
@@ -83,6 +121,8 @@ diesel::joinable!(group_members -> members (member_id));
 diesel::joinable!(groups -> tenants (tenant_id));
 diesel::joinable!(member_values -> members (member_id));
 diesel::joinable!(members -> tenants (tenant_id));
+diesel::joinable!(oauth_clients -> tenants (tenant_id));
+diesel::joinable!(revoked_tokens -> tenants (tenant_id));
 diesel::joinable!(scim_tokens -> tenants (tenant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -90,6 +130,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     groups,
     member_values,
     members,
+    oauth_clients,
+    revoked_tokens,
     scim_tokens,
+    signing_keys,
     tenants
 );

@@ -7,7 +7,7 @@ use std::future::Future;
 
 use actix_web::dev::ServerHandle;
 use scimgate::app::{self, Services};
-use scimgate::config::{Database, Http, Log, Scim, Security, Settings};
+use scimgate::config::{Admin, Database, Http, Log, OAuth, Redis, Scim, Security, Settings};
 use scimgate::tokens::generate_token;
 use scimgate_domain::ids::{MemberId, TenantId, TokenId};
 use scimgate_domain::member::{Member, MemberState, Provenance, member_keys};
@@ -20,6 +20,9 @@ pub use crate::client::*;
 use crate::databases::{PostgresDb, SqliteDb};
 
 const TOKEN_HASH_KEY: &str = "api-tests-token-hash-key-0123456789abcdef";
+const KEY_ENCRYPTION_KEY: &str = "api-tests-key-encryption-key-0123456789abcdef";
+/// The operator credential of every test app's admin API.
+pub const OPERATOR_TOKEN: &str = "api-tests-operator-token-0123456789abcdef";
 
 /// The limits every test app runs with: small, so that tests can pass them cheaply.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -219,6 +222,8 @@ fn settings(url: &str, tune: &impl Fn(&mut Settings)) -> Settings {
             token_hash_key: Some(secret(TOKEN_HASH_KEY)),
             // Revocation must show at once in these tests.
             token_cache_seconds: 0,
+            key_encryption_key: Some(secret(KEY_ENCRYPTION_KEY)),
+            trust_forwarded_for: false,
         },
         log: Log {
             format: "text".to_owned(),
@@ -230,6 +235,11 @@ fn settings(url: &str, tune: &impl Fn(&mut Settings)) -> Settings {
             max_body_bytes: MAX_BODY_BYTES,
             bulk_max_operations: BULK_MAX_OPERATIONS,
             bulk_max_payload_bytes: BULK_MAX_PAYLOAD_BYTES,
+        },
+        oauth: OAuth::default(),
+        redis: Redis::default(),
+        admin: Admin {
+            operator_token: Some(secret(OPERATOR_TOKEN)),
         },
     };
     tune(&mut s);

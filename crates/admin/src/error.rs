@@ -1,0 +1,119 @@
+//! The admin API's one response mapper: RFC 9457 problem details
+//! (`application/problem+json`), 401 with a `WWW-Authenticate: Bearer` challenge.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpResponse, ResponseError};
+use scimgate_authz::registry::RegistryError;
+use scimgate_domain::ports::StoreError;
+use serde_json::json;
+
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: u16,
+    pub title: &'static str,
+    pub detail: String,
+    pub retry_after: Option<u64>,
+}
+
+impl Problem {
+    pub fn new(status: u16, title: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            title,
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(400, "Bad Request", detail)
+    }
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(404, "Not Found", detail)
+    }
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(409, "Conflict", detail)
+    }
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(401, "Unauthorized", detail)
+    }
+    pub fn internal() -> Self {
+        Self::new(
+            500,
+            "Internal Server Error",
+            "internal error; see the server log",
+        )
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status, self.title, self.detail)
+    }
+}
+
+impl ResponseError for Problem {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((header::CACHE_CONTROL, "no-store"));
+        if self.status == 401 {
+            res.insert_header((
+                header::WWW_AUTHENTICATE,
+                "Bearer realm=\"scimgate-admin\", error=\"invalid_token\"",
+            ));
+        }
+        if let Some(s) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, s.to_string()));
+        }
+        res.content_type("application/problem+json").body(
+            json!({
+                "type": "about:blank",
+                "title": self.title,
+                "status": self.status,
+                "detail": self.detail,
+            })
+            .to_string(),
+        )
+    }
+}
+
+impl From<StoreError> for Problem {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict { what } => Self::conflict(format!("{what} is already taken")),
+            StoreError::NotFound => Self::not_found("not found"),
+            other => {
+                tracing::error!(cause = %other, "storage failure");
+                Self::internal()
+            }
+        }
+    }
+}
+
+impl From<RegistryError> for Problem {
+    fn from(e: RegistryError) -> Self {
+        match e {
+            RegistryError::Store(s) => s.into(),
+            RegistryError::NoSuchClient(_) => Self::not_found(e.to_string()),
+            RegistryError::BadName => Self::bad_request(e.to_string()),
+            RegistryError::Secret(s) => {
+                tracing::error!(cause = %s, "secret generation failed");
+                Self::internal()
+            }
+        }
+    }
+}
+
+/// A JSON body, refusing anything else with a problem the caller can act on.
+pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return serde_json::from_slice(b"{}")
+            .map_err(|e| Problem::bad_request(format!("a JSON body is required: {e}")));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))
+}

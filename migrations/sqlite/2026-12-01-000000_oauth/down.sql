@@ -1,0 +1,3 @@
+DROP TABLE revoked_tokens;
+DROP TABLE signing_keys;
+DROP TABLE oauth_clients;
