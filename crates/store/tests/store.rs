@@ -26,6 +26,8 @@ mod member_filters;
 mod members;
 #[path = "store/migrations.rs"]
 mod migrations;
+#[path = "store/oauth.rs"]
+mod oauth;
 #[path = "store/paging.rs"]
 mod paging;
 #[path = "store/tenants.rs"]
