@@ -203,3 +203,7 @@ pub fn verify(
     }
     Ok(claims)
 }
+
+#[cfg(test)]
+#[path = "jwt_tests.rs"]
+mod tests;

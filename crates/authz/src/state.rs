@@ -51,6 +51,23 @@ impl Snapshot {
     pub fn is_revoked(&self, client_id: &str, jti: &str) -> bool {
         self.revoked_clients.contains(client_id) || self.revoked_jtis.contains(jti)
     }
+
+    /// A snapshot made by hand, for unit tests of verification.
+    #[cfg(test)]
+    pub(crate) fn of(
+        signing: Option<Arc<SigningKey>>,
+        verifying: Vec<Arc<VerifyingKey>>,
+        revoked_clients: &[&str],
+        revoked_jtis: &[&str],
+    ) -> Self {
+        Self {
+            taken: Instant::now(),
+            signing,
+            verifying,
+            revoked_clients: revoked_clients.iter().map(|s| (*s).to_owned()).collect(),
+            revoked_jtis: revoked_jtis.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

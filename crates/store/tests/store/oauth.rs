@@ -158,7 +158,7 @@ async fn a_revoked_client_stays_revoked_from_its_first_revocation_and_cannot_rot
             Err(StoreError::NotFound)
         ));
         let since = |s: i64| store.clients_revoked_since(at.plus_seconds(s));
-        assert_eq!(since(0).await.unwrap(), [c.client_id.clone()]);
+        assert_eq!(since(0).await.unwrap(), std::slice::from_ref(&c.client_id));
         assert!(since(1).await.unwrap().is_empty());
     })
     .await;
