@@ -21,7 +21,7 @@ use crate::state::Snapshot;
 struct Fixture {
     settings: TokenSettings,
     record: SigningKeyRecord,
-    key: Arc<crate::keys::SigningKey>,
+    key: Arc<SigningKey>,
     client: ClientRecord,
 }
 
