@@ -39,7 +39,7 @@ pub async fn token(
             format!("this client may not use the {} grant", grant.as_str()),
         ));
     }
-    let scopes = ScopeSet::grant(form.get("scope"), client.scopes).map_err(|e| {
+    let scopes = ScopeSet::grant(form.value("scope"), client.scopes).map_err(|e| {
         let text = match &e {
             ScopeError::Empty => "the scope parameter is empty".to_owned(),
             other => other.to_string(),

@@ -19,6 +19,10 @@ mod errors;
 mod groups;
 #[path = "api/isolation.rs"]
 mod isolation;
+#[path = "api/oauth.rs"]
+mod oauth;
+#[path = "api/oauth_admin.rs"]
+mod oauth_admin;
 #[path = "api/preconditions.rs"]
 mod preconditions;
 #[path = "api/projection.rs"]
