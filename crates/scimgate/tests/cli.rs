@@ -199,3 +199,145 @@ fn configuration_layers_file_then_environment_then_secret_files() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 32 bytes"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn client_commands_show_the_secret_once_and_rotate_and_revoke() {
+    let dir = temp_dir();
+    last_json(&scimgate(
+        &dir,
+        &["tenant", "create", "acme", "--json"],
+        &[],
+    ));
+    let created = last_json(&scimgate(
+        &dir,
+        &[
+            "client",
+            "create",
+            "--tenant",
+            "acme",
+            "--name",
+            "Okta",
+            "--scope",
+            "scim:read",
+            "--json",
+        ],
+        &[],
+    ));
+    assert_eq!(created.as_object().unwrap().len(), 2, "{created}");
+    let id = created["client_id"].as_str().unwrap().to_owned();
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("sgc_"));
+    assert!(secret.starts_with("scimgate_cs_") && secret.len() == "scimgate_cs_".len() + 43);
+
+    let shown = last_json(&scimgate(&dir, &["client", "show", &id, "--json"], &[]));
+    assert_eq!(shown["tenant"], "acme");
+    assert_eq!(shown["scope"], "scim:read");
+    assert_eq!(shown["status"], "active");
+    let listed = scimgate(&dir, &["client", "list", "--tenant", "acme", "--json"], &[]);
+    let listed_text = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(listed_text.contains(&id));
+    assert!(
+        !listed_text.contains(&secret),
+        "a list never shows a secret"
+    );
+    // The secret is never stored: not in the database file either.
+    let db = std::fs::read(dir.join("data/scimgate.db")).unwrap();
+    let wal = std::fs::read(dir.join("data/scimgate.db-wal")).unwrap_or_default();
+    let needle = secret.as_bytes();
+    for bytes in [&db, &wal] {
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle));
+    }
+
+    let rotated = last_json(&scimgate(
+        &dir,
+        &["client", "rotate", &id, "--overlap", "1h", "--json"],
+        &[],
+    ));
+    assert_ne!(rotated["client_secret"], secret.as_str());
+    assert!(rotated["previous_secret_expires"].is_string());
+
+    let revoked = last_json(&scimgate(&dir, &["client", "revoke", &id, "--json"], &[]));
+    assert_eq!(revoked["revoked"], true);
+    let shown = last_json(&scimgate(&dir, &["client", "show", &id, "--json"], &[]));
+    assert_eq!(shown["status"], "revoked");
+    let out = scimgate(&dir, &["client", "rotate", &id], &[]);
+    assert!(!out.status.success(), "a revoked client cannot rotate");
+
+    let out = scimgate(
+        &dir,
+        &["client", "create", "--tenant", "acme", "--scope", "admin"],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown scope"));
+    let out = scimgate(&dir, &["client", "show", "sgc_nobody"], &[]);
+    assert!(!out.status.success());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn disconnect_scim_and_key_rotation_from_the_command_line() {
+    let dir = temp_dir();
+    last_json(&scimgate(
+        &dir,
+        &["tenant", "create", "acme", "--json"],
+        &[],
+    ));
+    last_json(&scimgate(
+        &dir,
+        &["client", "create", "--tenant", "acme", "--json"],
+        &[],
+    ));
+    last_json(&scimgate(
+        &dir,
+        &["client", "create", "--tenant", "acme", "--json"],
+        &[],
+    ));
+    last_json(&scimgate(
+        &dir,
+        &["token", "create", "--tenant", "acme", "--json"],
+        &[],
+    ));
+    let done = last_json(&scimgate(
+        &dir,
+        &["tenant", "disconnect-scim", "acme", "--json"],
+        &[],
+    ));
+    assert_eq!(done["clients_revoked"], 2);
+    assert_eq!(done["tokens_revoked"], 1);
+    let again = last_json(&scimgate(
+        &dir,
+        &["tenant", "disconnect-scim", "acme", "--json"],
+        &[],
+    ));
+    assert_eq!(again["clients_revoked"], 0);
+
+    let first = last_json(&scimgate(&dir, &["keys", "rotate", "--json"], &[]));
+    let second = last_json(&scimgate(&dir, &["keys", "rotate", "--json"], &[]));
+    assert_ne!(first["kid"], second["kid"]);
+    let keys = last_json(&scimgate(&dir, &["keys", "list", "--json"], &[]));
+    let keys = keys["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0]["kid"], second["kid"]);
+    assert!(keys[0]["retired"].is_null());
+    assert!(keys[1]["retired"].is_string());
+    // The private keys are sealed under the generated key-encryption key, readable by us only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.join("data/key-encryption.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0);
+    }
+    // A key-encryption key shorter than 32 bytes is refused with a clear message.
+    let out = scimgate(
+        &dir,
+        &["keys", "rotate"],
+        &[("SCIMGATE__SECURITY__KEY_ENCRYPTION_KEY", "short")],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 32 bytes"));
+    std::fs::remove_dir_all(&dir).ok();
+}
