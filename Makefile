@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test lint unit conformance bench services build
+.PHONY: run test lint unit clients conformance bench bench-tokens services build
 
 ## Start the gateway (embedded SQLite at ./data/scimgate.db unless SCIMGATE__DATABASE__URL is set).
 run:
@@ -15,9 +15,10 @@ build:
 services:
 	scripts/ensure-services.sh
 
-## Every test: formatting, lints, unit and integration tests on SQLite and PostgreSQL, then the
-## Okta and Microsoft conformance suites against the running binary on PostgreSQL.
-test: services lint unit conformance
+## Every test: formatting, lints, unit and integration tests on SQLite and PostgreSQL, real OAuth2
+## clients and JWT attacks against the running binary, the admin API against its OpenAPI
+## document, then the Okta and Microsoft conformance suites against the running binary.
+test: services lint unit clients conformance
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -31,6 +32,12 @@ unit:
 		$(CARGO) test --workspace --no-fail-fast; \
 	fi
 
+## Real third-party clients (authlib, requests-oauthlib, PyJWT) and RFC 8725 / RFC 9700 attacks
+## against the binary on PostgreSQL + Redis; the admin API against docs/openapi/admin.json.
+clients: build
+	tests/oauth/run.sh
+	tests/admin/run.sh
+
 conformance: build
 	python3 -m unittest discover -s tests/conformance -p 'test_*.py'
 	tests/conformance/run.sh
@@ -38,3 +45,7 @@ conformance: build
 ## Benchmarks (not tests): PATCH latency by group size and filtered GET throughput on PostgreSQL.
 bench:
 	benches/run.sh
+
+## Benchmark (not a test): client_credentials tokens per second, scimgate against oidc-provider.
+bench-tokens:
+	benches/tokens.sh

@@ -91,7 +91,10 @@ fn source_address(st: &AuthzState, req: &HttpRequest) -> String {
     if st.trust_forwarded_for
         && let Some(a) = req.connection_info().realip_remote_addr()
     {
-        return a.to_owned();
+        // Without a forwarding header this is the peer as `ip:port`: count the ip only.
+        return a
+            .parse::<std::net::SocketAddr>()
+            .map_or_else(|_| a.to_owned(), |s| s.ip().to_string());
     }
     req.peer_addr()
         .map(|a| a.ip().to_string())

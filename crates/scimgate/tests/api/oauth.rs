@@ -554,3 +554,52 @@ async fn failed_client_authentication_is_rate_limited_per_client_and_per_address
     )
     .await;
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_failures_count_against_the_forwarded_client() {
+    for_each_backend_with(
+        |s| {
+            s.security.trust_forwarded_for = true;
+            s.oauth.failed_auth_per_address = 2;
+        },
+        |app| async move {
+            let fail_from = |ip: &'static str, client: &'static str| {
+                let app = &app;
+                async move {
+                    send(
+                        app.root()
+                            .with_token(None)
+                            .request(Method::POST, "/oauth/token")
+                            .basic_auth(client, Some("wrong"))
+                            .header("x-forwarded-for", ip)
+                            .header("content-type", "application/x-www-form-urlencoded")
+                            .body("grant_type=client_credentials"),
+                    )
+                    .await
+                }
+            };
+            expect_oauth_error(
+                fail_from("203.0.113.7", "sgc_a").await,
+                401,
+                "invalid_client",
+            );
+            expect_oauth_error(
+                fail_from("203.0.113.7", "sgc_b").await,
+                401,
+                "invalid_client",
+            );
+            expect_oauth_error(
+                fail_from("203.0.113.7", "sgc_c").await,
+                429,
+                "temporarily_unavailable",
+            );
+            // Another client behind the same proxy is not blocked.
+            expect_oauth_error(
+                fail_from("198.51.100.9", "sgc_d").await,
+                401,
+                "invalid_client",
+            );
+        },
+    )
+    .await;
+}
