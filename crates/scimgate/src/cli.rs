@@ -310,6 +310,13 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 },
             };
             let address = listener.local_addr()?;
+            if settings.oauth.issuer.is_none() && address.ip().is_unspecified() {
+                tracing::warn!(
+                    %address,
+                    "oauth.issuer is not set and the listen address is unspecified: access tokens \
+                     will name http://{address} as their issuer; set SCIMGATE__OAUTH__ISSUER to the public URL"
+                );
+            }
             let server = app::serve(&settings, &services, listener, parts).await?;
             tracing::info!(
                 %address,
