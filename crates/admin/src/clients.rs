@@ -10,7 +10,7 @@ use scimgate_domain::time::Timestamp;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::error::{Problem, json_body};
+use crate::error::{Problem, bounded_seconds, json_body};
 use crate::tenants::by_slug;
 use crate::{AdminState, Operator};
 
@@ -111,10 +111,11 @@ pub async fn rotate(
     let t = by_slug(&st, &slug).await?;
     let c = client_of(&st, &t, &id).await?;
     let req: Rotate = json_body(&body)?;
-    let overlap = req.overlap_seconds.unwrap_or(st.default_overlap_seconds);
-    if overlap < 0 {
-        return Err(Problem::bad_request("overlap_seconds must be 0 or more"));
-    }
+    let overlap = bounded_seconds(
+        "overlap_seconds",
+        req.overlap_seconds.unwrap_or(st.default_overlap_seconds),
+        0,
+    )?;
     if c.revoked.is_some() {
         return Err(Problem::conflict(
             "a revoked client cannot be rotated; register a new one",
@@ -172,10 +173,9 @@ pub async fn create_token(
     let t = by_slug(&st, &path).await?;
     let req: NewToken = json_body(&body)?;
     let expires = match req.expires_in_seconds {
-        Some(s) if s <= 0 => {
-            return Err(Problem::bad_request("expires_in_seconds must be positive"));
+        Some(s) => {
+            Some(Timestamp::now().plus_seconds(bounded_seconds("expires_in_seconds", s, 1)?))
         }
-        Some(s) => Some(Timestamp::now().plus_seconds(s)),
         None => None,
     };
     let (record, secret) =

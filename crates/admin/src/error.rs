@@ -14,6 +14,8 @@ pub struct Problem {
     pub title: &'static str,
     pub detail: String,
     pub retry_after: Option<u64>,
+    /// The `WWW-Authenticate` challenge of a 401.
+    pub challenge: Option<&'static str>,
 }
 
 impl Problem {
@@ -23,6 +25,7 @@ impl Problem {
             title,
             detail: detail.into(),
             retry_after: None,
+            challenge: None,
         }
     }
     pub fn bad_request(detail: impl Into<String>) -> Self {
@@ -34,8 +37,19 @@ impl Problem {
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::new(409, "Conflict", detail)
     }
+    /// A wrong credential (RFC 6750 §3.1 `invalid_token`).
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(401, "Unauthorized", detail)
+        Self {
+            challenge: Some("Bearer realm=\"scimgate-admin\", error=\"invalid_token\""),
+            ..Self::new(401, "Unauthorized", detail)
+        }
+    }
+    /// No credential at all, or none can be right: RFC 6750 §3.1 wants no error code then.
+    pub fn unauthenticated(detail: impl Into<String>) -> Self {
+        Self {
+            challenge: Some("Bearer realm=\"scimgate-admin\""),
+            ..Self::new(401, "Unauthorized", detail)
+        }
     }
     pub fn internal() -> Self {
         Self::new(
@@ -60,11 +74,8 @@ impl ResponseError for Problem {
     fn error_response(&self) -> HttpResponse {
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CACHE_CONTROL, "no-store"));
-        if self.status == 401 {
-            res.insert_header((
-                header::WWW_AUTHENTICATE,
-                "Bearer realm=\"scimgate-admin\", error=\"invalid_token\"",
-            ));
+        if let Some(c) = self.challenge {
+            res.insert_header((header::WWW_AUTHENTICATE, c));
         }
         if let Some(s) = self.retry_after {
             res.insert_header((header::RETRY_AFTER, s.to_string()));
@@ -114,6 +125,29 @@ pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Probl
         return serde_json::from_slice(b"{}")
             .map_err(|e| Problem::bad_request(format!("a JSON body is required: {e}")));
     }
-    serde_json::from_slice(body)
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))?;
+    // serde would also read a struct from a positional array: only an object is a body here.
+    if !value.is_object() {
+        return Err(Problem::bad_request("the JSON body must be an object"));
+    }
+    serde_json::from_value(value)
         .map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))
+}
+
+/// The longest lifetime or overlap accepted: ten years, so every instant stays printable.
+pub const MAX_SECONDS: i64 = 10 * 365 * 24 * 3600;
+
+/// Checks a duration in seconds from a request body.
+pub fn bounded_seconds(name: &str, value: i64, min: i64) -> Result<i64, Problem> {
+    if value < min {
+        let what = if min > 0 { "positive" } else { "0 or more" };
+        return Err(Problem::bad_request(format!("{name} must be {what}")));
+    }
+    if value > MAX_SECONDS {
+        return Err(Problem::bad_request(format!(
+            "{name} must be at most {MAX_SECONDS} (10 years)"
+        )));
+    }
+    Ok(value)
 }

@@ -52,7 +52,7 @@ impl std::fmt::Debug for AdminState {
 pub struct Operator;
 
 fn source(req: &HttpRequest) -> LimitKey {
-    LimitKey::Address(
+    LimitKey::OperatorAddress(
         req.peer_addr()
             .map(|a| a.ip().to_string())
             .unwrap_or_default(),
@@ -64,7 +64,7 @@ async fn check_operator(req: HttpRequest) -> Result<Operator, Problem> {
         .app_data::<web::Data<AdminState>>()
         .ok_or_else(Problem::internal)?;
     let Some(expected) = &st.operator_token else {
-        return Err(Problem::unauthorized(
+        return Err(Problem::unauthenticated(
             "the admin API is disabled: set admin.operator_token (SCIMGATE__ADMIN__OPERATOR_TOKEN)",
         ));
     };
@@ -74,7 +74,11 @@ async fn check_operator(req: HttpRequest) -> Result<Operator, Problem> {
         p.retry_after = Some(wait.as_secs().max(1));
         return Err(p);
     }
-    let presented = bearer(&req).unwrap_or_default();
+    let Some(presented) = bearer(&req) else {
+        return Err(Problem::unauthenticated(
+            "the operator credential is required: Authorization: Bearer <admin.operator_token>",
+        ));
+    };
     if constant_time::verify_slices_are_equal(presented.as_bytes(), expected.as_bytes()).is_ok() {
         return Ok(Operator);
     }

@@ -34,6 +34,9 @@ impl Default for LimitSettings {
 pub enum LimitKey {
     Client(String),
     Address(String),
+    /// Failed operator logins to the admin API, per source address: counted apart from client
+    /// authentications, so a misconfigured IdP behind the same address cannot lock operators out.
+    OperatorAddress(String),
 }
 
 impl LimitKey {
@@ -41,6 +44,7 @@ impl LimitKey {
         match self {
             Self::Client(c) => format!("client:{c}"),
             Self::Address(a) => format!("addr:{a}"),
+            Self::OperatorAddress(a) => format!("operator-addr:{a}"),
         }
     }
 }
@@ -88,7 +92,7 @@ impl FailureLimiter {
     fn limit(&self, key: &LimitKey) -> u32 {
         match key {
             LimitKey::Client(_) => self.settings.per_client,
-            LimitKey::Address(_) => self.settings.per_address,
+            LimitKey::Address(_) | LimitKey::OperatorAddress(_) => self.settings.per_address,
         }
     }
 
