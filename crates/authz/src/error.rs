@@ -118,6 +118,19 @@ pub fn no_store(res: &mut actix_web::HttpResponseBuilder) {
         .insert_header((header::PRAGMA, HeaderValue::from_static("no-cache")));
 }
 
+/// RFC 6749 §5.2: `error_description` is limited to %x20-21 / %x23-5B / %x5D-7E, so quotes
+/// become apostrophes and anything else outside the set a question mark.
+fn description_chars(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '"' => '\'',
+            '\\' => '/',
+            ' '..='~' => c,
+            _ => '?',
+        })
+        .collect()
+}
+
 impl ResponseError for OAuthError {
     fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -136,8 +149,11 @@ impl ResponseError for OAuthError {
             res.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         res.content_type("application/json").body(
-            json!({ "error": self.code.as_str(), "error_description": self.description })
-                .to_string(),
+            json!({
+                "error": self.code.as_str(),
+                "error_description": description_chars(&self.description),
+            })
+            .to_string(),
         )
     }
 }

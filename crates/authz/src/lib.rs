@@ -68,17 +68,21 @@ pub(crate) async fn read_body(mut payload: web::Payload) -> Result<Vec<u8>, OAut
     Ok(body)
 }
 
-async fn post_only() -> Result<HttpResponse, OAuthError> {
-    Err(OAuthError::new(
+/// RFC 9110 §15.5.6: a 405 names the methods allowed.
+async fn post_only() -> HttpResponse {
+    let mut res = actix_web::ResponseError::error_response(&OAuthError::new(
         405,
         OAuthCode::InvalidRequest,
         "this endpoint accepts POST only",
-    ))
+    ));
+    res.headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+    res
 }
 
 async fn get_only() -> HttpResponse {
     HttpResponse::MethodNotAllowed()
-        .insert_header((header::ALLOW, "GET"))
+        .insert_header((header::ALLOW, "GET, HEAD"))
         .json(serde_json::json!({ "error": "invalid_request", "error_description": "this endpoint accepts GET only" }))
 }
 
@@ -103,11 +107,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/.well-known/oauth-authorization-server")
             .route(get().to(metadata::metadata))
+            .route(web::head().to(metadata::metadata))
             .default_service(to(get_only)),
     )
     .service(
         resource("/.well-known/jwks.json")
             .route(get().to(metadata::jwks))
+            .route(web::head().to(metadata::jwks))
             .default_service(to(get_only)),
     );
 }

@@ -32,7 +32,7 @@ pub async fn service_provider_config(
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",
-            "description": "Authentication with a bearer token (RFC 6750): a static SCIM token issued per tenant",
+            "description": "Authentication with a bearer token (RFC 6750): an OAuth2 access token from the client credentials grant at /oauth/token (RFC 6749 §4.4, RFC 9068), or a static SCIM token issued per tenant",
             "specUri": "https://www.rfc-editor.org/rfc/rfc6750",
             "primary": true
         }],
