@@ -10,6 +10,7 @@ mod introspect;
 pub mod jwt;
 pub mod keys;
 mod metadata;
+pub mod provider;
 pub mod rate_limit;
 pub mod registry;
 pub mod secrets;

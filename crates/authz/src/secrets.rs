@@ -49,8 +49,14 @@ impl TokenHasher {
 
     /// The hex HMAC-SHA-256 of `secret`.
     pub fn hash(&self, secret: &str) -> String {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let tag = hmac::sign(&self.key, secret.as_bytes());
-        tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+        let mut out = String::with_capacity(64);
+        for b in tag.as_ref() {
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+        out
     }
 
     /// Whether `secret` hashes to `stored`, compared in constant time.
@@ -143,6 +149,18 @@ mod tests {
         assert_eq!(hasher(1).hash("t").len(), 64);
         assert_ne!(hasher(1).hash("t"), hasher(2).hash("t"));
         assert!(TokenHasher::new(b"short").is_err());
+    }
+
+    #[test]
+    fn the_hash_is_lower_case_hex_of_the_hmac() {
+        let h = hasher(1);
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &[1u8; 32]);
+        let expected: String = hmac::sign(&key, b"t")
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(h.hash("t"), expected);
     }
 
     #[test]

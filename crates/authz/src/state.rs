@@ -109,6 +109,7 @@ impl CredentialState {
         refresh_every: Duration,
         token_ttl_seconds: i64,
     ) -> Self {
+        crate::provider::install();
         Self {
             store,
             kek,
