@@ -135,8 +135,7 @@ pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Probl
         .map_err(|e| Problem::bad_request(format!("invalid JSON body: {e}")))
 }
 
-/// The longest lifetime or overlap accepted: ten years, so every instant stays printable.
-pub const MAX_SECONDS: i64 = 10 * 365 * 24 * 3600;
+use scimgate_authz::registry::MAX_LIFETIME_SECONDS as MAX_SECONDS;
 
 /// Checks a duration in seconds from a request body.
 pub fn bounded_seconds(name: &str, value: i64, min: i64) -> Result<i64, Problem> {

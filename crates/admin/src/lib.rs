@@ -84,9 +84,7 @@ async fn check_operator(req: HttpRequest) -> Result<Operator, Problem> {
     }
     tracing::warn!("refused admin API credential");
     st.limiter.record_failure(std::slice::from_ref(&key)).await;
-    Err(Problem::unauthorized(
-        "the operator credential is missing or wrong",
-    ))
+    Err(Problem::unauthorized("the operator credential is wrong"))
 }
 
 /// `Authorization: Bearer <token>` (RFC 6750 §2.1; scheme case-insensitive).

@@ -13,6 +13,9 @@ use crate::secrets::{SecretError, TokenHasher, random_text};
 pub const SECRET_PREFIX: &str = "scimgate_cs_";
 /// Prefix of every static SCIM token, so that leaked tokens are recognisable by secret scanners.
 pub const TOKEN_PREFIX: &str = "scimgate_";
+/// The longest credential lifetime or rotation overlap accepted anywhere: ten years of 365
+/// days, so every expiry stays a printable instant.
+pub const MAX_LIFETIME_SECONDS: i64 = 10 * 365 * 24 * 3600;
 /// Prefix of client ids (not secret; recognisable in logs).
 pub const CLIENT_ID_PREFIX: &str = "sgc_";
 

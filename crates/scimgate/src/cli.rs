@@ -283,6 +283,17 @@ fn tenant_json(t: &Tenant) -> serde_json::Value {
     })
 }
 
+/// A lifetime or overlap from the command line, at most ten years.
+fn bounded(flag: &str, d: std::time::Duration) -> anyhow::Result<i64> {
+    let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+    anyhow::ensure!(
+        secs <= registry::MAX_LIFETIME_SECONDS,
+        "{flag} must be at most ten years ({} seconds)",
+        registry::MAX_LIFETIME_SECONDS
+    );
+    Ok(secs)
+}
+
 async fn tenant_by_slug(services: &Services, slug: &str) -> anyhow::Result<Tenant> {
     services
         .db
@@ -458,9 +469,9 @@ async fn token_command(services: &Services, cmd: TokenCommand) -> anyhow::Result
             json,
         } => {
             let t = tenant_by_slug(services, &tenant).await?;
-            let expires = expires_in.map(|d| {
-                Timestamp::now().plus_seconds(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-            });
+            let expires = expires_in
+                .map(|d| bounded("--expires-in", d).map(|s| Timestamp::now().plus_seconds(s)))
+                .transpose()?;
             let (record, secret) = registry::create_static_token(
                 services.db.as_ref(),
                 &services.hasher,
@@ -597,9 +608,10 @@ async fn client_command(
             overlap,
             json,
         } => {
-            let overlap = overlap.map_or(settings.oauth.secret_rotation_overlap_seconds, |d| {
-                i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
-            });
+            let overlap = match overlap {
+                Some(d) => bounded("--overlap", d)?,
+                None => settings.oauth.secret_rotation_overlap_seconds,
+            };
             let (c, secret) = registry::rotate(
                 store,
                 &services.hasher,

@@ -215,6 +215,18 @@ impl Settings {
             }
         }
         let settings: Self = builder.build()?.try_deserialize()?;
+        let overlap = settings.oauth.secret_rotation_overlap_seconds;
+        anyhow::ensure!(
+            (0..=scimgate_authz::registry::MAX_LIFETIME_SECONDS).contains(&overlap),
+            "oauth.secret_rotation_overlap_seconds must be between 0 and {} (ten years), not {overlap}",
+            scimgate_authz::registry::MAX_LIFETIME_SECONDS
+        );
+        anyhow::ensure!(
+            (1..=scimgate_authz::registry::MAX_LIFETIME_SECONDS)
+                .contains(&settings.oauth.access_token_ttl_seconds),
+            "oauth.access_token_ttl_seconds must be between 1 and {}",
+            scimgate_authz::registry::MAX_LIFETIME_SECONDS
+        );
         Ok(settings)
     }
 

@@ -151,6 +151,34 @@ fn errors_go_to_stderr_with_a_non_zero_exit() {
         &[],
     );
     assert!(!out.status.success());
+
+    // Lifetimes past ten years are refused, so every expiry stays a real instant.
+    let out = scimgate(
+        &dir,
+        &[
+            "token",
+            "create",
+            "--tenant",
+            "twice",
+            "--expires-in",
+            "11years",
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--expires-in must be at most ten years")
+    );
+    let out = scimgate(
+        &dir,
+        &["tenant", "list"],
+        &[("SCIMGATE__OAUTH__SECRET_ROTATION_OVERLAP_SECONDS", "-5")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("oauth.secret_rotation_overlap_seconds must be between 0")
+    );
 }
 
 #[test]
