@@ -2,8 +2,10 @@
 //! authentication; a client sees only its own tenant's tokens: anything else is inactive, and
 //! revoking it is a silent no-op (RFC 7009 §2.2: invalid tokens cause no error).
 
+use std::sync::Arc;
+
 use actix_web::{HttpRequest, HttpResponse, web};
-use scimgate_domain::oauth::RevokedToken;
+use scimgate_domain::oauth::{ClientRecord, RevokedToken};
 use scimgate_domain::time::Timestamp;
 use serde_json::{Value, json};
 
@@ -30,10 +32,20 @@ async fn verify_token(
         })
 }
 
-fn token_param(form: &Form) -> Result<String, OAuthError> {
-    form.value("token")
+/// What both endpoints start with: the form, the authenticated caller, the `token` parameter.
+async fn caller_and_token(
+    req: &HttpRequest,
+    payload: web::Payload,
+    st: &AuthzState,
+) -> Result<(Arc<ClientRecord>, String), OAuthError> {
+    let body = read_body(payload).await?;
+    let form = Form::parse(req, &body)?;
+    let caller = client_auth::authenticate(st, req, &form).await?;
+    let token = form
+        .value("token")
         .map(str::to_owned)
-        .ok_or_else(|| OAuthError::invalid_request("the token parameter is required"))
+        .ok_or_else(|| OAuthError::invalid_request("the token parameter is required"))?;
+    Ok((caller, token))
 }
 
 pub async fn introspect(
@@ -41,10 +53,7 @@ pub async fn introspect(
     payload: web::Payload,
     st: web::Data<AuthzState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let body = read_body(payload).await?;
-    let form = Form::parse(&req, &body)?;
-    let caller = client_auth::authenticate(&st, &req, &form).await?;
-    let token = token_param(&form)?;
+    let (caller, token) = caller_and_token(&req, payload, &st).await?;
     let inactive = json!({ "active": false });
     let claims = match verify_token(&st, &token).await? {
         Ok(c) if c.tenant == caller.tenant_id.as_str() => c,
@@ -82,10 +91,7 @@ pub async fn revoke(
     payload: web::Payload,
     st: web::Data<AuthzState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let body = read_body(payload).await?;
-    let form = Form::parse(&req, &body)?;
-    let caller = client_auth::authenticate(&st, &req, &form).await?;
-    let token = token_param(&form)?;
+    let (caller, token) = caller_and_token(&req, payload, &st).await?;
     // RFC 7009 §2.1: `token_type_hint` is only a hint; every token here is an access token.
     let ok = || {
         let mut res = HttpResponse::Ok();

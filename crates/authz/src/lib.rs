@@ -16,6 +16,7 @@ pub mod registry;
 pub mod secrets;
 pub mod state;
 mod token;
+pub mod ttl_cache;
 
 use std::sync::Arc;
 
@@ -30,6 +31,7 @@ pub use jwt::{AccessClaims, TokenSettings, VerifyError};
 pub use rate_limit::{FailureLimiter, LimitSettings, RedisCounters};
 pub use secrets::TokenHasher;
 pub use state::{ClientCache, CredentialState};
+pub use ttl_cache::TtlCache;
 
 /// What every handler of the authorization server shares.
 pub struct AuthzState {

@@ -14,6 +14,7 @@ use scimgate_domain::ports::{Store, StoreError};
 use scimgate_domain::time::Timestamp;
 
 use crate::keys::{self, KeyEncryptionKey, SigningKey, VerifyingKey};
+use crate::ttl_cache::TtlCache;
 
 /// A retired key stays published this long past the last token it can have signed: the
 /// snapshot refresh of the signers, clock skew, and a margin.
@@ -275,29 +276,16 @@ impl CredentialState {
 }
 
 /// Clients by id, trusted for `ttl` (a revocation or rotation elsewhere applies within it;
-/// in this process, [`Self::forget`] applies it at once).
-pub struct ClientCache {
-    ttl: Duration,
-    entries: RwLock<HashMap<String, (Instant, Arc<ClientRecord>)>>,
-}
-
-impl std::fmt::Debug for ClientCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientCache")
-            .field("ttl", &self.ttl)
-            .finish_non_exhaustive()
-    }
-}
+/// in this process, [`Self::clear`] applies it at once).
+#[derive(Debug)]
+pub struct ClientCache(TtlCache<Arc<ClientRecord>>);
 
 /// Entries kept at most; past it the cache starts over (bounded memory whatever the traffic).
 const CLIENT_CACHE_CAPACITY: usize = 10_000;
 
 impl ClientCache {
     pub fn new(ttl: Duration) -> Self {
-        Self {
-            ttl,
-            entries: RwLock::new(HashMap::new()),
-        }
+        Self(TtlCache::new(ttl, CLIENT_CACHE_CAPACITY))
     }
 
     pub async fn get(
@@ -305,36 +293,18 @@ impl ClientCache {
         store: &dyn Store,
         id: &str,
     ) -> Result<Option<Arc<ClientRecord>>, StoreError> {
-        if !self.ttl.is_zero()
-            && let Some((at, c)) = self.entries.read().ok().and_then(|m| m.get(id).cloned())
-            && at.elapsed() < self.ttl
-        {
+        if let Some(c) = self.0.get(id) {
             return Ok(Some(c));
         }
         let Some(client) = store.client(&ClientId::from_raw(id)).await? else {
             return Ok(None);
         };
         let client = Arc::new(client);
-        if !self.ttl.is_zero()
-            && let Ok(mut m) = self.entries.write()
-        {
-            if m.len() >= CLIENT_CACHE_CAPACITY {
-                m.clear();
-            }
-            m.insert(id.to_owned(), (Instant::now(), client.clone()));
-        }
+        self.0.insert(id, client.clone(), None);
         Ok(Some(client))
     }
 
-    pub fn forget(&self, id: &str) {
-        if let Ok(mut m) = self.entries.write() {
-            m.remove(id);
-        }
-    }
-
     pub fn clear(&self) {
-        if let Ok(mut m) = self.entries.write() {
-            m.clear();
-        }
+        self.0.clear();
     }
 }

@@ -2,12 +2,11 @@
 //! OAuth2 access tokens (JWTs, verified in memory). A JWT names its tenant by id; tenants are
 //! cached for `security.token_cache_seconds` so the common request makes no database round trip.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use scimgate_authz::{AccessTokenVerifier, VerifyError};
+use scimgate_authz::{AccessTokenVerifier, TtlCache, VerifyError};
 use scimgate_domain::error::ScimError;
 use scimgate_domain::oauth::ScopeSet;
 use scimgate_domain::ports::Store;
@@ -23,14 +22,13 @@ pub struct Credentials {
     pub static_tokens: StaticTokens,
     pub access_tokens: AccessTokenVerifier,
     store: Arc<dyn Store>,
-    ttl: Duration,
-    tenants: RwLock<HashMap<String, (Instant, Tenant)>>,
+    tenants: TtlCache<Tenant>,
 }
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Credentials")
-            .field("ttl", &self.ttl)
+            .field("tenants", &self.tenants)
             .finish_non_exhaustive()
     }
 }
@@ -46,8 +44,7 @@ impl Credentials {
             static_tokens,
             access_tokens,
             store,
-            ttl,
-            tenants: RwLock::new(HashMap::new()),
+            tenants: TtlCache::new(ttl, TENANT_CACHE_CAPACITY),
         }
     }
 
@@ -56,16 +53,11 @@ impl Credentials {
     pub fn forget(&self) {
         self.static_tokens.clear();
         self.access_tokens.credentials.invalidate();
-        if let Ok(mut t) = self.tenants.write() {
-            t.clear();
-        }
+        self.tenants.clear();
     }
 
     async fn tenant(&self, id: &str) -> Result<Option<Tenant>, ScimError> {
-        if !self.ttl.is_zero()
-            && let Some((at, t)) = self.tenants.read().ok().and_then(|m| m.get(id).cloned())
-            && at.elapsed() < self.ttl
-        {
+        if let Some(t) = self.tenants.get(id) {
             return Ok(Some(t));
         }
         let found = self
@@ -76,13 +68,8 @@ impl Credentials {
                 tracing::error!(cause = %e, "tenant lookup failed");
                 ScimError::internal()
             })?;
-        if let (Some(t), false) = (&found, self.ttl.is_zero())
-            && let Ok(mut m) = self.tenants.write()
-        {
-            if m.len() >= TENANT_CACHE_CAPACITY {
-                m.clear();
-            }
-            m.insert(id.to_owned(), (Instant::now(), t.clone()));
+        if let Some(t) = &found {
+            self.tenants.insert(id, t.clone(), None);
         }
         Ok(found)
     }

@@ -2,10 +2,10 @@
 //! server key (a keyed hash: the tokens are random, so no slow password hash is needed, and a
 //! stolen table alone verifies nothing), and their verification with a short cache.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
+use scimgate_authz::TtlCache;
 pub use scimgate_authz::secrets::TokenHasher;
 use scimgate_domain::error::ScimError;
 use scimgate_domain::oauth::ScopeSet;
@@ -21,9 +21,8 @@ pub use scimgate_authz::registry::{TOKEN_PREFIX, generate_token};
 pub struct StaticTokens {
     store: Arc<dyn Store>,
     hasher: TokenHasher,
-    cache_ttl: Duration,
-    /// Token hash → (trusted until, principal).
-    cache: Mutex<HashMap<String, (Instant, Principal)>>,
+    /// Token hash → principal.
+    cache: TtlCache<Principal>,
 }
 
 /// Entries kept at most; past it the cache starts over (bounded memory whatever the traffic).
@@ -34,42 +33,13 @@ impl StaticTokens {
         Self {
             store,
             hasher,
-            cache_ttl,
-            cache: Mutex::new(HashMap::new()),
+            cache: TtlCache::new(cache_ttl, CACHE_CAPACITY),
         }
     }
 
     /// Forgets every verified token (after a revocation in this process).
     pub fn clear(&self) {
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.clear();
-        }
-    }
-
-    fn cached(&self, hash: &str) -> Option<Principal> {
-        let cache = self.cache.lock().ok()?;
-        cache
-            .get(hash)
-            .filter(|(until, _)| *until > Instant::now())
-            .map(|(_, p)| p.clone())
-    }
-
-    fn remember(&self, hash: String, principal: &Principal, expires: Option<Timestamp>) {
-        if self.cache_ttl.is_zero() {
-            return;
-        }
-        let mut until = Instant::now() + self.cache_ttl;
-        // Never trust a token past its own expiry.
-        if let Some(e) = expires {
-            let left = u64::try_from(e.millis() - Timestamp::now().millis()).unwrap_or(0);
-            until = until.min(Instant::now() + Duration::from_millis(left));
-        }
-        if let Ok(mut cache) = self.cache.lock() {
-            if cache.len() >= CACHE_CAPACITY {
-                cache.clear();
-            }
-            cache.insert(hash, (until, principal.clone()));
-        }
+        self.cache.clear();
     }
 }
 
@@ -82,7 +52,7 @@ impl StaticTokens {
             return Ok(Err(AuthFailure::Unknown));
         }
         let hash = self.hasher.hash(token);
-        if let Some(p) = self.cached(&hash) {
+        if let Some(p) = self.cache.get(&hash) {
             return Ok(Ok(p));
         }
         // The lookup is by keyed hash: equality on a MAC reveals nothing usable about the token.
@@ -104,7 +74,13 @@ impl StaticTokens {
             credential_id: record.id.to_string(),
             scopes: ScopeSet::all(),
         };
-        self.remember(hash, &principal, record.expires);
+        // Never trust a token past its own expiry.
+        let left = record.expires.map(|e| {
+            Duration::from_millis(
+                u64::try_from(e.millis() - Timestamp::now().millis()).unwrap_or(0),
+            )
+        });
+        self.cache.insert(&hash, principal.clone(), left);
         Ok(Ok(principal))
     }
 }
