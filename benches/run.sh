@@ -89,6 +89,9 @@ export SCIMGATE__DATABASE__URL="postgres://postgres@127.0.0.1:$PGPORT/$DB"
 export SCIMGATE__HTTP__ADDRESS="127.0.0.1:$PORT"
 export SCIMGATE__SECURITY__TOKEN_HASH_KEY
 SCIMGATE__SECURITY__TOKEN_HASH_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')
+# `serve` runs the authorization server too, which seals its signing keys with this key.
+export SCIMGATE__SECURITY__KEY_ENCRYPTION_KEY
+SCIMGATE__SECURITY__KEY_ENCRYPTION_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')
 export SCIMGATE__LOG__LEVEL=${SCIMGATE__LOG__LEVEL:-warn}
 export SCIMGATE__DATABASE__MAX_CONNECTIONS=$POOL
 

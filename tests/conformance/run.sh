@@ -91,6 +91,9 @@ export SCIMGATE__DATABASE__URL="$PG_BASE/$DB"
 export SCIMGATE__HTTP__ADDRESS="127.0.0.1:$PORT"
 SCIMGATE__SECURITY__TOKEN_HASH_KEY="conformance-$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
 export SCIMGATE__SECURITY__TOKEN_HASH_KEY
+# `serve` runs the authorization server too, which seals its signing keys with this key.
+SCIMGATE__SECURITY__KEY_ENCRYPTION_KEY="conformance-$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
+export SCIMGATE__SECURITY__KEY_ENCRYPTION_KEY
 unset SCIMGATE__REDIS__URL
 
 # Runs a scimgate support command and prints the JSON object on the last line of its output.
