@@ -1,7 +1,7 @@
 //! `/admin/v1/keys`: the access-token signing keys (public parts only) and their rotation.
 
 use actix_web::{HttpResponse, web};
-use scimgate_domain::time::Timestamp;
+use scimgate_authz::registry::key_json;
 use serde_json::json;
 
 use crate::error::Problem;
@@ -9,15 +9,7 @@ use crate::{AdminState, Operator};
 
 pub async fn list(_: Operator, st: web::Data<AdminState>) -> Result<HttpResponse, Problem> {
     let keys = st.store.signing_keys().await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "keys": keys.iter().map(|k| json!({
-            "kid": k.kid,
-            "alg": k.alg,
-            "created": k.created.to_rfc3339(),
-            "retired": k.retired.map(Timestamp::to_rfc3339),
-            "status": if k.retired.is_some() { "retired" } else { "current" },
-        })).collect::<Vec<_>>()
-    })))
+    Ok(HttpResponse::Ok().json(json!({ "keys": keys.iter().map(key_json).collect::<Vec<_>>() })))
 }
 
 pub async fn rotate(_: Operator, st: web::Data<AdminState>) -> Result<HttpResponse, Problem> {

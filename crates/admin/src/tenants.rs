@@ -1,25 +1,15 @@
 //! `/admin/v1/tenants`: create, list and show tenants; Disconnect SCIM.
 
 use actix_web::{HttpResponse, web};
-use scimgate_authz::registry;
+use scimgate_authz::registry::{self, tenant_json};
 use scimgate_domain::ids::TenantId;
 use scimgate_domain::tenant::{Slug, Tenant, TenantSettings};
 use scimgate_domain::time::Timestamp;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::error::{Problem, json_body};
 use crate::{AdminState, Operator};
-
-pub fn tenant_json(t: &Tenant) -> Value {
-    json!({
-        "id": t.id.as_str(),
-        "slug": t.slug.as_str(),
-        "name": t.name,
-        "settings": t.settings,
-        "created": t.created.to_rfc3339(),
-    })
-}
 
 /// The tenant named by the `{slug}` path segment, else 404.
 pub async fn by_slug(st: &AdminState, slug: &str) -> Result<Tenant, Problem> {

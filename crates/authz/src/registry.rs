@@ -3,8 +3,9 @@
 //! rotation with an overlap; revocation; Disconnect SCIM.
 
 use scimgate_domain::ids::{ClientId, TenantId, TokenId};
-use scimgate_domain::oauth::{ClientRecord, GrantType, ScopeSet};
+use scimgate_domain::oauth::{ClientRecord, GrantType, ScopeSet, SigningKeyRecord};
 use scimgate_domain::ports::{Disconnected, Store, StoreError, TokenRecord};
+use scimgate_domain::tenant::Tenant;
 use scimgate_domain::time::Timestamp;
 
 use crate::secrets::{SecretError, TokenHasher, random_text};
@@ -176,5 +177,27 @@ pub fn client_json(c: &ClientRecord, tenant_slug: &str) -> serde_json::Value {
             .map(Timestamp::to_rfc3339),
         "revoked": c.revoked.map(Timestamp::to_rfc3339),
         "status": if c.revoked.is_some() { "revoked" } else { "active" },
+    })
+}
+
+/// A tenant as the CLI and the admin API show it.
+pub fn tenant_json(t: &Tenant) -> serde_json::Value {
+    serde_json::json!({
+        "id": t.id.as_str(),
+        "slug": t.slug.as_str(),
+        "name": t.name,
+        "settings": t.settings,
+        "created": t.created.to_rfc3339(),
+    })
+}
+
+/// A signing key as the CLI and the admin API show it: public facts only.
+pub fn key_json(k: &SigningKeyRecord) -> serde_json::Value {
+    serde_json::json!({
+        "kid": k.kid,
+        "alg": k.alg,
+        "created": k.created.to_rfc3339(),
+        "retired": k.retired.map(Timestamp::to_rfc3339),
+        "status": if k.retired.is_some() { "retired" } else { "current" },
     })
 }

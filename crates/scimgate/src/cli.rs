@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use scimgate_authz::registry::{self, client_json, token_json};
+use scimgate_authz::registry::{self, client_json, key_json, tenant_json, token_json};
 use scimgate_domain::ids::{ClientId, TenantId, TokenId};
 use scimgate_domain::oauth::{ClientRecord, ScopeSet};
 use scimgate_domain::ports::{ClientStore as _, KeyStore as _, TenantStore as _, TokenStore as _};
@@ -271,16 +271,6 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn tenant_json(t: &Tenant) -> serde_json::Value {
-    json!({
-        "id": t.id.as_str(),
-        "slug": t.slug.as_str(),
-        "name": t.name,
-        "settings": t.settings,
-        "created": t.created.to_rfc3339(),
-    })
 }
 
 /// A lifetime or overlap from the command line, at most ten years.
@@ -679,17 +669,7 @@ async fn keys_command(
         }
         KeysCommand::List { json } => {
             let keys = services.db.signing_keys().await?;
-            let list: Vec<_> = keys
-                .iter()
-                .map(|k| {
-                    json!({
-                        "kid": k.kid,
-                        "alg": k.alg,
-                        "created": k.created.to_rfc3339(),
-                        "retired": k.retired.map(Timestamp::to_rfc3339),
-                    })
-                })
-                .collect();
+            let list: Vec<_> = keys.iter().map(key_json).collect();
             if json {
                 println!("{}", json!({ "keys": list }));
             } else {
