@@ -5,7 +5,8 @@ use std::fmt;
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
         pub struct $name(String);
 
         impl $name {
@@ -52,4 +53,17 @@ id_type!(
 id_type!(
     /// An OAuth2 client registered by support (RFC 6749 §2.2 `client_id`).
     ClientId
+);
+id_type!(
+    /// A team: a set of members with custom roles, maintainers and a description (LD teams),
+    /// linked to a group while team sync is on.
+    TeamId
+);
+id_type!(
+    /// A workspace of a tenant (LS workspaces): groups map to its membership.
+    WorkspaceId
+);
+id_type!(
+    /// A mapping from a group to a role, a workspace or a project role.
+    MappingId
 );

@@ -1,10 +1,12 @@
 //! scimgate's domain: tenants, members, groups, the SCIM resource model, filters, PATCH and the
 //! storage ports. No I/O, no web, database or queue library.
 
+pub mod access;
 pub mod error;
 pub mod filter;
 pub mod group;
 pub mod ids;
+pub mod jobs;
 pub mod member;
 pub mod oauth;
 pub mod patch;

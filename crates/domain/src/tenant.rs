@@ -62,7 +62,28 @@ pub enum DeleteBehaviour {
     Remove,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// When a new member gets access (SEMANTICS 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivateOn {
+    /// A new member is active at once.
+    #[default]
+    Provision,
+    /// Label Studio: a new member is not activated (no access, no seat) until the host
+    /// application reports its first sign-in.
+    FirstSignIn,
+}
+
+/// The role a member gets when no mapped group and no `role` attribute gives one (LD).
+pub const DEFAULT_INITIAL_ROLE: &str = "reader";
+
+fn default_initial_role() -> String {
+    DEFAULT_INITIAL_ROLE.to_owned()
+}
+
+/// The tenant's provisioning settings, stored as one JSON document. Fields added later
+/// default when an older document lacks them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct TenantSettings {
     pub unique_identifier: UniqueIdentifier,
@@ -71,6 +92,29 @@ pub struct TenantSettings {
     pub protect_pre_scim_members: bool,
     /// Refuse attributes the schema does not know instead of ignoring them.
     pub strict_schema: bool,
+    /// LaunchDarkly team sync: every pushed group creates or links a team (SEMANTICS 19).
+    pub team_sync: bool,
+    /// The organization role of a member no mapping and no `role` attribute places (LD).
+    #[serde(default = "default_initial_role")]
+    pub default_initial_role: String,
+    /// At most this many members take a seat (active, with a role); none when absent (LS).
+    pub seat_limit: Option<u64>,
+    pub activate_on: ActivateOn,
+}
+
+impl Default for TenantSettings {
+    fn default() -> Self {
+        Self {
+            unique_identifier: UniqueIdentifier::default(),
+            delete_behaviour: DeleteBehaviour::default(),
+            protect_pre_scim_members: false,
+            strict_schema: false,
+            team_sync: false,
+            default_initial_role: default_initial_role(),
+            seat_limit: None,
+            activate_on: ActivateOn::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,5 +145,19 @@ mod tests {
         assert_eq!(s.unique_identifier, UniqueIdentifier::Email);
         assert_eq!(s.delete_behaviour, DeleteBehaviour::Deactivate);
         assert!(!s.protect_pre_scim_members);
+        assert!(!s.team_sync);
+        assert_eq!(s.default_initial_role, "reader");
+        assert_eq!(s.seat_limit, None);
+        assert_eq!(s.activate_on, ActivateOn::Provision);
+    }
+
+    #[test]
+    fn an_older_settings_document_gains_the_new_defaults() {
+        let s: TenantSettings =
+            serde_json::from_str(r#"{"uniqueIdentifier":"userName","strictSchema":true}"#)
+                .unwrap_or_default();
+        assert_eq!(s.unique_identifier, UniqueIdentifier::UserName);
+        assert!(s.strict_schema);
+        assert_eq!(s.default_initial_role, "reader");
     }
 }

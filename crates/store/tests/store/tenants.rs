@@ -2,7 +2,7 @@
 
 use scimgate_domain::ids::TenantId;
 use scimgate_domain::ports::{StoreError, TenantStore};
-use scimgate_domain::tenant::{DeleteBehaviour, TenantSettings, UniqueIdentifier};
+use scimgate_domain::tenant::{ActivateOn, DeleteBehaviour, TenantSettings, UniqueIdentifier};
 
 use crate::backends::for_each_backend;
 use crate::fixtures::new_tenant;
@@ -72,6 +72,10 @@ async fn settings_updates_are_read_back_and_an_unknown_tenant_is_not_found() {
             delete_behaviour: DeleteBehaviour::Remove,
             protect_pre_scim_members: true,
             strict_schema: true,
+            team_sync: true,
+            default_initial_role: "admin".into(),
+            seat_limit: Some(5),
+            activate_on: ActivateOn::FirstSignIn,
         };
         store
             .update_tenant_settings(&tenant.id, &settings)
