@@ -76,6 +76,8 @@ pub struct Member {
     pub created: Timestamp,
     pub last_modified: Timestamp,
     pub version: i64,
+    /// When the host application first reported a sign-in (SEMANTICS 6, 24).
+    pub first_sign_in: Option<Timestamp>,
 }
 
 /// One indexed attribute value, for filters that run in the database. Paths are lower-case,

@@ -169,6 +169,7 @@ pub async fn bulk(
     let ctx = Ctx {
         store: st.store.as_ref(),
         tenant: &p.tenant,
+        jobs: st.jobs.as_ref(),
     };
     let base = base_url(&req);
     let mut ids: HashMap<String, String> = HashMap::new();

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use scimgate_domain::error::ScimError;
+use scimgate_domain::jobs::JobQueue;
 use scimgate_domain::ports::Store;
 
 pub use auth::{AuthError, AuthFailure, Authenticator, Principal};
@@ -48,6 +49,8 @@ impl Default for ScimConfig {
 pub struct ScimState {
     pub store: Arc<dyn Store>,
     pub config: ScimConfig,
+    /// Where changes that can affect access are announced to the sync worker.
+    pub jobs: Arc<dyn JobQueue>,
 }
 
 impl std::fmt::Debug for ScimState {

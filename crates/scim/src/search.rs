@@ -54,6 +54,7 @@ pub async fn root(
     let ctx = Ctx {
         store: st.store.as_ref(),
         tenant: &p.tenant,
+        jobs: st.jobs.as_ref(),
     };
     let filtered = query.filter.is_some();
     let mut count_only = query.clone();

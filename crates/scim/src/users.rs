@@ -20,6 +20,7 @@ fn ctx<'a>(st: &'a ScimState, p: &'a Principal) -> Ctx<'a> {
     Ctx {
         store: st.store.as_ref(),
         tenant: &p.tenant,
+        jobs: st.jobs.as_ref(),
     }
 }
 

@@ -17,26 +17,33 @@ use scimgate_authz::secrets::configured_or_generated;
 use scimgate_authz::{
     AccessTokenVerifier, AuthzState, ClientCache, CredentialState, FailureLimiter, RedisCounters,
 };
+use scimgate_domain::jobs::{JobConsumer, JobQueue};
 use scimgate_domain::ports::Store;
 use scimgate_scim::{Authenticator, ScimState};
 use scimgate_store::{DatabaseUrl, DbStore};
+use scimgate_sync::queue::{MemoryQueue, MemoryQueueConfig, RedisQueue, RedisQueueConfig};
+use scimgate_sync::worker::{Worker, WorkerConfig};
+use tokio::sync::watch;
 
 use crate::config::Settings;
 use crate::credentials::Credentials;
 use crate::tokens::{StaticTokens, TokenHasher};
 
-/// Which parts a process serves (`serve`, `serve authz`, `serve scim`).
+/// Which parts a process serves (`serve`, `serve authz`, `serve scim`, `serve sync`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Parts {
     pub scim: bool,
     /// The authorization server and the admin API.
     pub authz: bool,
+    /// The team-sync worker (its process still answers /healthz and /readyz).
+    pub sync: bool,
 }
 
 impl Parts {
     pub const ALL: Self = Self {
         scim: true,
         authz: true,
+        sync: true,
     };
 }
 
@@ -49,6 +56,12 @@ pub struct Services {
     /// process can verify access tokens but not issue them).
     pub kek: Option<Arc<KeyEncryptionKey>>,
     pub redis: Option<redis::aio::ConnectionManager>,
+    /// Where SCIM and admin writes announce changes: Redis Streams, or in process.
+    pub queue: Arc<dyn JobQueue>,
+    /// The same queue's consumer side, for the worker.
+    pub consumer: Arc<dyn JobConsumer>,
+    /// Tells the worker (and later the server) to stop.
+    pub shutdown: Arc<watch::Sender<bool>>,
 }
 
 impl std::fmt::Debug for Services {
@@ -108,20 +121,67 @@ impl Services {
         let kek = kek_secret
             .map(|k| KeyEncryptionKey::new(k.as_bytes()).map(Arc::new))
             .transpose()?;
-        let redis = match &settings.redis.url {
-            Some(u) if !u.expose().trim().is_empty() => Some(redis_connection(u.expose())?),
-            _ => None,
+        let redis_url = settings
+            .redis
+            .url
+            .as_ref()
+            .map(|u| u.expose().trim().to_owned())
+            .filter(|u| !u.is_empty());
+        let redis = redis_url.as_deref().map(redis_connection).transpose()?;
+        let (queue, consumer): (Arc<dyn JobQueue>, Arc<dyn JobConsumer>) = match &redis_url {
+            Some(url) => {
+                let client = redis::Client::open(url.as_str())
+                    .map_err(|e| anyhow::anyhow!("redis.url is not a Redis URL: {e}"))?;
+                let mut config = RedisQueueConfig::new(
+                    settings.redis.key_prefix.clone(),
+                    RedisQueueConfig::unique_consumer(),
+                );
+                config.max_attempts = settings.sync.max_attempts.max(1);
+                config.claim_idle = Duration::from_secs(settings.sync.claim_idle_seconds.max(1));
+                let q = Arc::new(RedisQueue::new(client, config));
+                (q.clone(), q)
+            }
+            None => {
+                let config = MemoryQueueConfig {
+                    max_attempts: settings.sync.max_attempts.max(1),
+                    ..MemoryQueueConfig::default()
+                };
+                let q = Arc::new(MemoryQueue::new(config));
+                (q.clone(), q)
+            }
         };
         Ok(Self {
             db: Arc::new(db),
             hasher,
             kek,
             redis,
+            queue,
+            consumer,
+            shutdown: Arc::new(watch::channel(false).0),
         })
     }
 
     pub fn store(&self) -> Arc<dyn Store> {
         self.db.clone()
+    }
+
+    /// Starts the team-sync worker on this runtime; it stops when [`Self::stop`] is called.
+    pub fn spawn_worker(&self, settings: &Settings) -> tokio::task::JoinHandle<()> {
+        let worker = Worker {
+            store: self.store(),
+            queue: self.queue.clone(),
+            consumer: self.consumer.clone(),
+            config: WorkerConfig {
+                sweep_every: Duration::from_secs(settings.sync.sweep_seconds.max(1)),
+                ..WorkerConfig::default()
+            },
+        };
+        tokio::spawn(worker.run(self.shutdown.subscribe()))
+    }
+
+    /// Asks the worker to finish its batch and stop.
+    pub fn stop(&self) {
+        self.shutdown.send_replace(true);
     }
 
     /// The credential state of one process: it signs when `signs` and the key-encryption key
@@ -263,6 +323,7 @@ async fn part_states(
             web::Data::new(ScimState {
                 store: store.clone(),
                 config: settings.scim_config(),
+                jobs: services.queue.clone(),
             }),
             web::Data::new(auth),
         )
@@ -365,5 +426,6 @@ pub async fn spawn(
     let server = serve(settings, services, listener, Parts::ALL).await?;
     let handle = server.handle();
     tokio::spawn(server);
+    services.spawn_worker(settings);
     Ok((addr, handle))
 }

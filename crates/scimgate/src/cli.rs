@@ -34,7 +34,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve every part on one port (the SCIM API, the authorization server and the admin
-    /// API, /healthz and /readyz), or one part: `serve authz` or `serve scim`.
+    /// API, /healthz and /readyz), or one part: `serve authz`, `serve scim` or `serve sync`.
     Serve {
         /// One part only (production: each part its own Deployment).
         part: Option<PartArg>,
@@ -64,6 +64,9 @@ enum PartArg {
     Authz,
     /// The SCIM API.
     Scim,
+    /// The team-sync worker: consumes jobs, reconciles teams and effective access, sweeps for
+    /// anything behind. Its HTTP port answers /healthz and /readyz only.
+    Sync,
 }
 
 #[derive(Debug, Subcommand)]
@@ -304,10 +307,17 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 Some(PartArg::Authz) => Parts {
                     scim: false,
                     authz: true,
+                    sync: false,
                 },
                 Some(PartArg::Scim) => Parts {
                     scim: true,
                     authz: false,
+                    sync: false,
+                },
+                Some(PartArg::Sync) => Parts {
+                    scim: false,
+                    authz: false,
+                    sync: true,
                 },
             };
             let address = listener.local_addr()?;
@@ -323,12 +333,19 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 %address,
                 scim = parts.scim,
                 authz = parts.authz,
+                sync = parts.sync,
                 database = services.db.url().backend_name(),
                 redis = services.redis.is_some(),
                 issuer = %settings.token_settings(Some(address)).issuer,
                 "scimgate serving"
             );
+            let worker = parts.sync.then(|| services.spawn_worker(&settings));
             server.await?;
+            // The server stopped (SIGTERM/SIGINT): let the worker finish its batch.
+            services.stop();
+            if let Some(w) = worker {
+                let _finished = w.await;
+            }
             Ok(())
         }
         Command::Migrate => {

@@ -141,6 +141,29 @@ impl Default for Redis {
     }
 }
 
+/// The team-sync worker (`serve sync`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Sync {
+    /// How often the sweeper looks for members and groups whose sync is behind.
+    pub sweep_seconds: u64,
+    /// Failed attempts before a job goes to the dead letters.
+    pub max_attempts: u32,
+    /// A job delivered to a worker that neither acked nor failed it within this time is
+    /// reclaimed by another (XAUTOCLAIM).
+    pub claim_idle_seconds: u64,
+}
+
+impl Default for Sync {
+    fn default() -> Self {
+        Self {
+            sweep_seconds: 5,
+            max_attempts: scimgate_sync::queue::DEFAULT_MAX_ATTEMPTS,
+            claim_idle_seconds: scimgate_sync::queue::DEFAULT_CLAIM_IDLE.as_secs(),
+        }
+    }
+}
+
 /// The admin API (`/admin/v1`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -164,6 +187,8 @@ pub struct Settings {
     pub redis: Redis,
     #[serde(default)]
     pub admin: Admin,
+    #[serde(default)]
+    pub sync: Sync,
 }
 
 const SECRET_KEYS: [&str; 5] = [

@@ -11,6 +11,8 @@ mod databases;
 #[path = "api/harness.rs"]
 mod harness;
 
+#[path = "api/access.rs"]
+mod access;
 #[path = "api/discovery.rs"]
 mod discovery;
 #[path = "api/errors.rs"]

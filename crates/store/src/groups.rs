@@ -9,6 +9,7 @@ use scimgate_domain::ids::{GroupId, MemberId, TenantId};
 use scimgate_domain::ports::{GroupStore, ListQuery, Page, StoreError};
 
 use crate::attrs::Target;
+use crate::bump;
 use crate::connection::{DbStore, with_conn};
 use crate::error::DbError;
 use crate::filter_sql;
@@ -104,11 +105,15 @@ impl GroupStore for DbStore {
     async fn insert_group(&self, group: &Group, member_ids: &[MemberId]) -> Result<(), StoreError> {
         let row = GroupWrite::from_domain(group)?;
         let memberships = membership_inserts(group, member_ids);
+        let bumps = bump::members(group.tenant_id.as_str(), &id_strings(member_ids));
         let r: Result<(), DbError> = with_conn!(self, conn => {
             conn.transaction::<_, DbError, _>(async move |conn| {
                 diesel::insert_into(groups::table).values(&row).execute(conn).await?;
                 for insert in memberships {
                     insert.execute(conn).await?;
+                }
+                for b in bumps {
+                    b.execute(conn).await?;
                 }
                 Ok(())
             }).await
@@ -123,26 +128,49 @@ impl GroupStore for DbStore {
         changes: &[MembershipChange],
     ) -> Result<(), StoreError> {
         let row = GroupWrite::from_domain(group)?;
+        let tenant = group.tenant_id.to_string();
         let r: Result<(), DbError> = with_conn!(self, conn => {
             conn.transaction::<_, DbError, _>(async move |conn| {
-                let n = diesel::update(
+                // Write first, read never: on SQLite a transaction that reads before it writes
+                // cannot take the write lock while another writer waits ("database is
+                // locked"). The first UPDATE matches only when the name stays; the second
+                // (any name) then means the group was renamed.
+                let same_name = diesel::update(
                     groups::table
                         .filter(groups::id.eq(&row.id))
                         .filter(groups::tenant_id.eq(&row.tenant_id))
-                        .filter(groups::version.eq(expected_version)),
+                        .filter(groups::version.eq(expected_version))
+                        .filter(groups::display_name_lc.eq(&row.display_name_lc)),
                 )
                 .set(&row)
                 .execute(conn)
                 .await?;
-                if n == 0 {
-                    return Err(DbError::Domain(StoreError::VersionMismatch));
+                let renamed = same_name == 0;
+                if renamed {
+                    let n = diesel::update(
+                        groups::table
+                            .filter(groups::id.eq(&row.id))
+                            .filter(groups::tenant_id.eq(&row.tenant_id))
+                            .filter(groups::version.eq(expected_version)),
+                    )
+                    .set(&row)
+                    .execute(conn)
+                    .await?;
+                    if n == 0 {
+                        return Err(DbError::Domain(StoreError::VersionMismatch));
+                    }
                 }
                 let of_group = group_members::group_id.eq(&row.id);
+                // Every member whose memberships change is marked behind, in this transaction:
+                // the cost follows the change, not the group's size.
                 for change in changes {
                     match change {
                         MembershipChange::Add(ids) => {
                             for insert in membership_inserts(group, ids) {
                                 insert.execute(conn).await?;
+                            }
+                            for b in bump::members(&tenant, &id_strings(ids)) {
+                                b.execute(conn).await?;
                             }
                         }
                         MembershipChange::Remove(ids) => {
@@ -150,17 +178,29 @@ impl GroupStore for DbStore {
                                 diesel::delete(group_members::table.filter(of_group).filter(group_members::member_id.eq_any(chunk)))
                                     .execute(conn).await?;
                             }
+                            for b in bump::members(&tenant, &id_strings(ids)) {
+                                b.execute(conn).await?;
+                            }
                         }
                         MembershipChange::RemoveAll => {
+                            bump::group_members(&tenant, &row.id).execute(conn).await?;
                             diesel::delete(group_members::table.filter(of_group)).execute(conn).await?;
                         }
                         MembershipChange::ReplaceAll(ids) => {
+                            bump::group_members(&tenant, &row.id).execute(conn).await?;
                             diesel::delete(group_members::table.filter(of_group)).execute(conn).await?;
                             for insert in membership_inserts(group, ids) {
                                 insert.execute(conn).await?;
                             }
+                            for b in bump::members(&tenant, &id_strings(ids)) {
+                                b.execute(conn).await?;
+                            }
                         }
                     }
+                }
+                // A rename can make mappings that name the group apply, or stop applying.
+                if renamed {
+                    bump::group_members(&tenant, &row.id).execute(conn).await?;
                 }
                 Ok(())
             }).await
@@ -170,8 +210,13 @@ impl GroupStore for DbStore {
 
     async fn delete_group(&self, tenant: &TenantId, id: &GroupId) -> Result<bool, StoreError> {
         let r: Result<usize, DbError> = with_conn!(self, conn => {
-            diesel::delete(groups::table.filter(groups::id.eq(id.as_str())).filter(groups::tenant_id.eq(tenant.as_str())))
-                .execute(conn).await.map_err(DbError::from)
+            conn.transaction::<_, DbError, _>(async move |conn| {
+                // Its members lose whatever it gave them; the team it synced is unlinked by
+                // the worker, which sees the group gone.
+                bump::group_members(tenant.as_str(), id.as_str()).execute(conn).await?;
+                Ok(diesel::delete(groups::table.filter(groups::id.eq(id.as_str())).filter(groups::tenant_id.eq(tenant.as_str())))
+                    .execute(conn).await?)
+            }).await
         });
         Ok(r? > 0)
     }

@@ -1,7 +1,10 @@
 //! scimgate's storage: the domain's ports implemented with diesel-async on PostgreSQL
 //! (production) and SQLite (the embedded default), one query path for both.
 
+mod access;
+mod access_rows;
 mod attrs;
+mod bump;
 mod clients;
 mod connection;
 mod error;
@@ -13,6 +16,7 @@ mod paging;
 mod rows;
 mod schema;
 mod sql;
+mod sync;
 mod tenants;
 mod tokens;
 

@@ -8,13 +8,23 @@ use scimgate_domain::member::{Member, MemberKeys};
 use scimgate_domain::ports::{ListQuery, MemberStore, Page, StoreError};
 
 use crate::attrs::Target;
+use crate::bump;
 use crate::connection::{DbStore, with_conn};
 use crate::error::DbError;
 use crate::filter_sql;
 use crate::paging::PageRow;
-use crate::rows::{MEMBER_COLUMNS, MemberRow, MemberValueRow, MemberWrite};
+use crate::rows::{CountRow, MEMBER_COLUMNS, MemberRow, MemberValueRow, MemberWrite};
 use crate::schema::{member_values, members};
 use crate::sql::SqlFrag;
+
+/// `SeatLimit` when `limit` members already take a seat.
+pub(crate) fn check_seats(count: Vec<CountRow>, limit: u64) -> Result<(), DbError> {
+    let taken = <[CountRow]>::first(&count).map_or(0, |c| c.n);
+    if u64::try_from(taken).unwrap_or(u64::MAX) >= limit {
+        return Err(DbError::Domain(StoreError::SeatLimit { limit }));
+    }
+    Ok(())
+}
 
 /// Rows per multi-row INSERT or IN list: under SQLite's and PostgreSQL's bind-parameter limits.
 pub(crate) const CHUNK: usize = 1000;
@@ -103,11 +113,21 @@ impl MemberStore for DbStore {
             .await
     }
 
-    async fn insert_member(&self, member: &Member, keys: &MemberKeys) -> Result<(), StoreError> {
+    async fn insert_member(
+        &self,
+        member: &Member,
+        keys: &MemberKeys,
+        seat_limit: Option<u64>,
+    ) -> Result<(), StoreError> {
         let row = MemberWrite::new(member, keys)?;
         let values = MemberValueRow::all(member, keys);
+        let tenant = member.tenant_id.to_string();
         let r: Result<(), DbError> = with_conn!(self, conn => {
             conn.transaction::<_, DbError, _>(async move |conn| {
+                if let Some(limit) = seat_limit {
+                    bump::lock_tenant(&tenant).execute(conn).await?;
+                    check_seats(bump::seats(&tenant, None).load::<CountRow>(conn).await?, limit)?;
+                }
                 diesel::insert_into(members::table).values(&row).execute(conn).await?;
                 for chunk in values.chunks(CHUNK) {
                     MemberValueRow::insert(chunk).execute(conn).await?;
@@ -123,18 +143,26 @@ impl MemberStore for DbStore {
         member: &Member,
         keys: &MemberKeys,
         expected_version: i64,
+        seat_limit: Option<u64>,
     ) -> Result<(), StoreError> {
         let row = MemberWrite::new(member, keys)?;
         let values = MemberValueRow::all(member, keys);
         let r: Result<(), DbError> = with_conn!(self, conn => {
             conn.transaction::<_, DbError, _>(async move |conn| {
+                if let Some(limit) = seat_limit {
+                    bump::lock_tenant(&row.tenant_id).execute(conn).await?;
+                    check_seats(
+                        bump::seats(&row.tenant_id, Some(&row.id)).load::<CountRow>(conn).await?,
+                        limit,
+                    )?;
+                }
                 let n = diesel::update(
                     members::table
                         .filter(members::id.eq(&row.id))
                         .filter(members::tenant_id.eq(&row.tenant_id))
                         .filter(members::version.eq(expected_version)),
                 )
-                .set(&row)
+                .set((&row, members::access_version.eq(members::access_version + 1)))
                 .execute(conn)
                 .await?;
                 if n == 0 {

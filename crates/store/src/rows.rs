@@ -97,12 +97,13 @@ pub struct MemberRow {
     pub created: i64,
     pub last_modified: i64,
     pub version: i64,
+    pub first_sign_in: Option<i64>,
 }
 
 /// The SELECT list matching [`MemberRow`], for hand-built queries.
 pub const MEMBER_COLUMNS: &str = "members.id, members.tenant_id, members.resource, members.state, \
      members.provenance, members.scim_managed, members.scim_visible, members.created, \
-     members.last_modified, members.version";
+     members.last_modified, members.version, members.first_sign_in";
 
 impl MemberRow {
     pub fn into_domain(self) -> Result<Member, DbError> {
@@ -119,6 +120,7 @@ impl MemberRow {
             created: Timestamp::from_millis(self.created),
             last_modified: Timestamp::from_millis(self.last_modified),
             version: self.version,
+            first_sign_in: self.first_sign_in.map(Timestamp::from_millis),
         })
     }
 }
@@ -144,6 +146,7 @@ pub struct MemberWrite {
     pub created: i64,
     pub last_modified: i64,
     pub version: i64,
+    pub first_sign_in: Option<i64>,
 }
 
 impl MemberWrite {
@@ -167,6 +170,7 @@ impl MemberWrite {
             created: m.created.millis(),
             last_modified: m.last_modified.millis(),
             version: m.version,
+            first_sign_in: m.first_sign_in.map(Timestamp::millis),
         })
     }
 }

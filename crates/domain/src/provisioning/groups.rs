@@ -8,6 +8,7 @@ use super::{Ctx, Precondition, WRITE_ATTEMPTS, check_precondition, storage};
 use crate::error::ScimError;
 use crate::group::{Group, MembershipChange};
 use crate::ids::{GroupId, MemberId};
+use crate::jobs::JobKind;
 use crate::patch::{MemberChange, PatchRequest, apply_checked, split_member_changes};
 use crate::ports::{ListQuery, Page, StoreError};
 use crate::schema::{self, normalize};
@@ -79,6 +80,8 @@ pub async fn create_group(ctx: Ctx<'_>, body: Value) -> Result<Group, ScimError>
         .insert_group(&group, &members)
         .await
         .map_err(storage)?;
+    ctx.enqueue(JobKind::Group, group.id.as_str(), group.version)
+        .await;
     Ok(group)
 }
 
@@ -127,7 +130,11 @@ where
             .update_group(&next, current.version, changes)
             .await
         {
-            Ok(()) => return Ok(next),
+            Ok(()) => {
+                ctx.enqueue(JobKind::Group, next.id.as_str(), next.version)
+                    .await;
+                return Ok(next);
+            }
             Err(StoreError::VersionMismatch) if matches!(pre, Precondition::None) => continue,
             Err(e) => return Err(storage(e)),
         }
@@ -204,6 +211,8 @@ pub async fn delete_group(ctx: Ctx<'_>, x: &str, pre: &Precondition) -> Result<(
         .await
         .map_err(storage)?
     {
+        ctx.enqueue(JobKind::Group, current.id.as_str(), current.version + 1)
+            .await;
         Ok(())
     } else {
         Err(not_found(x))

@@ -9,14 +9,34 @@ pub use groups::*;
 pub use users::*;
 
 use crate::error::ScimError;
+use crate::jobs::{Job, JobKind, JobQueue};
 use crate::ports::StoreError;
 use crate::tenant::Tenant;
 
-/// The tenant a request acts for and the store it acts on.
+/// The tenant a request acts for, the store it acts on and the queue its changes go to.
 #[derive(Clone, Copy)]
 pub struct Ctx<'a> {
     pub store: &'a dyn crate::ports::Store,
     pub tenant: &'a Tenant,
+    pub jobs: &'a dyn JobQueue,
+}
+
+impl Ctx<'_> {
+    /// Tells the worker what changed (DESIGN "Change flow" step 1). The change is already
+    /// committed and marked behind, so a failed enqueue only delays the sync until the
+    /// sweeper finds it: it is logged, never returned to the IdP.
+    pub(crate) async fn enqueue(&self, kind: JobKind, id: &str, version: i64) {
+        let job = Job {
+            tenant: self.tenant.id.clone(),
+            kind,
+            id: id.to_owned(),
+            version,
+            traceparent: None,
+        };
+        if let Err(e) = self.jobs.enqueue(&job).await {
+            tracing::warn!(error = %e, kind = kind.as_str(), id, "could not enqueue a sync job; the sweeper will pick the change up");
+        }
+    }
 }
 
 impl std::fmt::Debug for Ctx<'_> {
@@ -75,6 +95,14 @@ pub(crate) fn storage(e: StoreError) -> ScimError {
             ScimError::precondition_failed("the resource changed since it was read")
         }
         StoreError::NotFound => ScimError::not_found("resource not found"),
+        // SEMANTICS 10: 403 with a detail that says so.
+        StoreError::SeatLimit { limit } => ScimError::new(
+            403,
+            None,
+            format!(
+                "seat limit of {limit} reached: deactivate a member or raise the tenant's seat_limit"
+            ),
+        ),
         StoreError::InvalidQuery(msg) => ScimError::invalid_filter(msg),
         StoreError::Backend(msg) => {
             tracing::error!(cause = %msg, "storage failure");

@@ -4,13 +4,15 @@
 use serde_json::{Map, Value};
 
 use super::{Ctx, Precondition, WRITE_ATTEMPTS, check_precondition, storage};
+use crate::access::OwnAttributes;
 use crate::error::ScimError;
 use crate::ids::MemberId;
+use crate::jobs::JobKind;
 use crate::member::{Member, MemberState, Provenance, member_keys};
 use crate::patch::{PatchRequest, apply_checked};
 use crate::ports::{ListQuery, Page, StoreError};
 use crate::schema::{self, normalize};
-use crate::tenant::{DeleteBehaviour, UniqueIdentifier};
+use crate::tenant::{ActivateOn, DeleteBehaviour, UniqueIdentifier};
 use crate::time::Timestamp;
 
 /// The result of a create: the member and whether an existing one was adopted (SEMANTICS 2).
@@ -44,13 +46,61 @@ fn active_of(resource: &Map<String, Value>) -> bool {
         .unwrap_or(true)
 }
 
-/// The state after the IdP set `active` (SEMANTICS 7).
-fn next_state(current: MemberState, active: bool) -> MemberState {
-    match (current, active) {
+/// The state after the IdP set `active` (SEMANTICS 7): reactivation gives access again, or
+/// waits for the first sign-in when the tenant activates on first sign-in and the member never
+/// signed in.
+fn next_state(ctx: Ctx<'_>, member: Option<&Member>, active: bool) -> MemberState {
+    let waits = ctx.tenant.settings.activate_on == ActivateOn::FirstSignIn
+        && member.is_none_or(|m| m.first_sign_in.is_none());
+    match (member.map(|m| m.state), active) {
         (_, false) => MemberState::Deactivated,
-        (MemberState::Deactivated, true) => MemberState::Active,
-        (state, true) => state,
+        (None | Some(MemberState::Deactivated), true) if waits => MemberState::NotActivated,
+        (None | Some(MemberState::Deactivated), true) => MemberState::Active,
+        (Some(state), true) => state,
     }
+}
+
+/// The seat limit to enforce when a write moves the member from `before` to `after`: only a
+/// member who starts taking a seat is counted against it (SEMANTICS 10).
+fn seat_check(ctx: Ctx<'_>, before: Option<MemberState>, after: MemberState) -> Option<u64> {
+    let takes = |s: Option<MemberState>| s == Some(MemberState::Active);
+    if takes(Some(after)) && !takes(before) {
+        ctx.tenant.settings.seat_limit
+    } else {
+        None
+    }
+}
+
+/// SEMANTICS 17: `role` and `customRole` must name roles of the tenant's catalogue.
+async fn check_roles(ctx: Ctx<'_>, resource: &Map<String, Value>) -> Result<(), ScimError> {
+    let own = OwnAttributes::of(resource);
+    if own.role.is_none() && own.custom_roles.is_empty() && own.role_attributes.is_empty() {
+        return Ok(());
+    }
+    let catalogue = ctx.store.catalogue(&ctx.tenant.id).await.map_err(storage)?;
+    if let Some(role) = own.role.as_deref().filter(|r| !catalogue.has_role(r)) {
+        let known: Vec<&str> = catalogue.roles.iter().map(|r| r.key.as_str()).collect();
+        return Err(ScimError::invalid_value(format!(
+            "role {role:?} is not in the tenant's role catalogue (known: {})",
+            known.join(", ")
+        )));
+    }
+    if let Some(custom) = own
+        .custom_roles
+        .iter()
+        .find(|r| !catalogue.has_custom_role(r))
+    {
+        return Err(ScimError::invalid_value(format!(
+            "customRole {custom:?} is not a custom role of the tenant's catalogue"
+        )));
+    }
+    if let Some(a) = own.role_attributes.iter().find(|a| a.key.trim().is_empty()) {
+        return Err(ScimError::invalid_value(format!(
+            "roleAttributes element with values {:?} has an empty key",
+            a.values
+        )));
+    }
+    Ok(())
 }
 
 /// SEMANTICS 9: a member added before SCIM may be protected from deactivation through SCIM.
@@ -72,6 +122,7 @@ pub async fn create_user(ctx: Ctx<'_>, body: Value) -> Result<Created, ScimError
     let n = normalize(schema::user(), body, ctx.tenant.settings.strict_schema)?;
     log_ignored(&n.ignored);
     let resource = n.resource;
+    check_roles(ctx, &resource).await?;
     let keys = member_keys(&resource, ctx.tenant.settings.unique_identifier);
     let active = active_of(&resource);
     let now = Timestamp::now();
@@ -94,13 +145,16 @@ pub async fn create_user(ctx: Ctx<'_>, body: Value) -> Result<Created, ScimError
         adopted.resource = resource;
         adopted.scim_managed = true;
         adopted.scim_visible = true;
-        adopted.state = next_state(existing.state, active);
+        adopted.state = next_state(ctx, Some(&existing), active);
         adopted.last_modified = now;
         adopted.version = existing.version + 1;
+        let seats = seat_check(ctx, Some(existing.state), adopted.state);
         ctx.store
-            .update_member(&adopted, &keys, existing.version)
+            .update_member(&adopted, &keys, existing.version, seats)
             .await
             .map_err(storage)?;
+        ctx.enqueue(JobKind::Member, adopted.id.as_str(), adopted.version)
+            .await;
         return Ok(Created {
             member: adopted,
             adopted: true,
@@ -111,22 +165,21 @@ pub async fn create_user(ctx: Ctx<'_>, body: Value) -> Result<Created, ScimError
         id: MemberId::generate(),
         tenant_id: ctx.tenant.id.clone(),
         resource,
-        state: if active {
-            MemberState::Active
-        } else {
-            MemberState::Deactivated
-        },
+        state: next_state(ctx, None, active),
         provenance: Provenance::Scim,
         scim_managed: true,
         scim_visible: true,
         created: now,
         last_modified: now,
         version: 1,
+        first_sign_in: None,
     };
     ctx.store
-        .insert_member(&member, &keys)
+        .insert_member(&member, &keys, seat_check(ctx, None, member.state))
         .await
         .map_err(storage)?;
+    ctx.enqueue(JobKind::Member, member.id.as_str(), member.version)
+        .await;
     Ok(Created {
         member,
         adopted: false,
@@ -169,20 +222,35 @@ where
         check_precondition(pre, current.version)?;
         let resource = change(&current)?;
         let active = active_of(&resource);
+        let state = next_state(ctx, Some(&current), active);
         // A request that changes nothing (INTEROP 13: empty Operations; a PUT of the same
         // body) keeps the version: a new ETag would fail other clients' If-Match for nothing.
-        if resource == current.resource && next_state(current.state, active) == current.state {
+        if resource == current.resource && state == current.state {
             return Ok(current);
         }
         check_protection(ctx, &current, !active)?;
+        // Checked only when they change: a role removed from the catalogue since must not
+        // block unrelated updates (access falls back to the default role meanwhile).
+        if OwnAttributes::of(&resource) != OwnAttributes::of(&current.resource) {
+            check_roles(ctx, &resource).await?;
+        }
         let keys = member_keys(&resource, ctx.tenant.settings.unique_identifier);
         let mut next = current.clone();
         next.resource = resource;
-        next.state = next_state(current.state, active);
+        next.state = state;
         next.last_modified = Timestamp::now();
         next.version = current.version + 1;
-        match ctx.store.update_member(&next, &keys, current.version).await {
-            Ok(()) => return Ok(next),
+        let seats = seat_check(ctx, Some(current.state), state);
+        match ctx
+            .store
+            .update_member(&next, &keys, current.version, seats)
+            .await
+        {
+            Ok(()) => {
+                ctx.enqueue(JobKind::Member, next.id.as_str(), next.version)
+                    .await;
+                return Ok(next);
+            }
             Err(StoreError::VersionMismatch) if matches!(pre, Precondition::None) => continue,
             Err(e) => return Err(storage(e)),
         }
@@ -237,6 +305,8 @@ pub async fn delete_user(ctx: Ctx<'_>, x: &str, pre: &Precondition) -> Result<()
                     .delete_member(&ctx.tenant.id, &current.id)
                     .await
                     .map_err(storage)?;
+                ctx.enqueue(JobKind::Member, current.id.as_str(), current.version + 1)
+                    .await;
                 return Ok(());
             }
             DeleteBehaviour::Deactivate => {
@@ -247,8 +317,16 @@ pub async fn delete_user(ctx: Ctx<'_>, x: &str, pre: &Precondition) -> Result<()
                 next.last_modified = Timestamp::now();
                 next.version = current.version + 1;
                 let keys = member_keys(&next.resource, ctx.tenant.settings.unique_identifier);
-                match ctx.store.update_member(&next, &keys, current.version).await {
-                    Ok(()) => return Ok(()),
+                match ctx
+                    .store
+                    .update_member(&next, &keys, current.version, None)
+                    .await
+                {
+                    Ok(()) => {
+                        ctx.enqueue(JobKind::Member, next.id.as_str(), next.version)
+                            .await;
+                        return Ok(());
+                    }
                     Err(StoreError::VersionMismatch) if matches!(pre, Precondition::None) => {
                         continue;
                     }

@@ -215,7 +215,7 @@ mod tests {
     }
 
     #[test]
-    fn the_user_resource_type_names_the_enterprise_extension() {
+    fn the_user_resource_type_names_the_enterprise_and_access_extensions() {
         let doc = resource_type_json(user(), "https://h/scim/v2");
         assert_eq!(
             doc,
@@ -228,6 +228,9 @@ mod tests {
                 "schema": "urn:ietf:params:scim:schemas:core:2.0:User",
                 "schemaExtensions": [{
                     "schema": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+                    "required": false
+                }, {
+                    "schema": crate::access::ACCESS_EXTENSION_URN,
                     "required": false
                 }],
                 "meta": {

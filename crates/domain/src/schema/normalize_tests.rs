@@ -380,3 +380,32 @@ fn an_extension_that_is_not_an_object_is_invalid_value() {
     );
     assert_eq!(e.scim_type, Some(ScimType::InvalidValue));
 }
+
+#[test]
+fn the_access_extension_keeps_roles_custom_roles_and_role_attributes() {
+    let urn = crate::access::ACCESS_EXTENSION_URN;
+    let body = json!({
+        "schemas": [crate::schema::USER_URN, urn],
+        "userName": "ld@example.com",
+        urn: {
+            "role": "admin",
+            "customRole": ["flag-editor", "billing"],
+            "roleAttributes": [{"key": "projects", "values": ["web", "api"]}]
+        }
+    });
+    let n = normalize(user(), body, true).unwrap();
+    let ext = &n.resource[urn];
+    assert_eq!(ext["role"], "admin");
+    assert_eq!(ext["customRole"], json!(["flag-editor", "billing"]));
+    assert_eq!(ext["roleAttributes"][0]["values"], json!(["web", "api"]));
+    let wrong = json!({
+        "schemas": [crate::schema::USER_URN, urn],
+        "userName": "x",
+        urn: {"customRole": "not-a-list"}
+    });
+    // A single string where a list is expected is wrapped or refused, never dropped silently.
+    match normalize(user(), wrong, true) {
+        Ok(n) => assert_eq!(n.resource[urn]["customRole"], json!(["not-a-list"])),
+        Err(e) => assert_eq!(e.scim_type, Some(ScimType::InvalidValue)),
+    }
+}

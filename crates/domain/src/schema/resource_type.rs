@@ -49,6 +49,7 @@ impl<'a> Resolved<'a> {
 
 static USER_SCHEMA: LazyLock<Schema> = LazyLock::new(super::user::schema);
 static ENTERPRISE_SCHEMA: LazyLock<Schema> = LazyLock::new(enterprise::schema);
+static ACCESS_SCHEMA: LazyLock<Schema> = LazyLock::new(super::access_ext::schema);
 static GROUP_SCHEMA: LazyLock<Schema> = LazyLock::new(super::group::schema);
 static COMMON: LazyLock<Vec<AttributeDef>> = LazyLock::new(common::attributes);
 
@@ -57,10 +58,16 @@ static USER: LazyLock<ResourceType> = LazyLock::new(|| ResourceType {
     endpoint: "/Users",
     description: "User Account",
     schema: &USER_SCHEMA,
-    extensions: vec![SchemaExtension {
-        schema: &ENTERPRISE_SCHEMA,
-        required: false,
-    }],
+    extensions: vec![
+        SchemaExtension {
+            schema: &ENTERPRISE_SCHEMA,
+            required: false,
+        },
+        SchemaExtension {
+            schema: &ACCESS_SCHEMA,
+            required: false,
+        },
+    ],
 });
 
 static GROUP: LazyLock<ResourceType> = LazyLock::new(|| ResourceType {
@@ -79,9 +86,14 @@ pub fn group() -> &'static ResourceType {
     &GROUP
 }
 
-/// Every schema `/Schemas` publishes: User, Enterprise User, Group.
-pub fn schemas() -> [&'static Schema; 3] {
-    [&USER_SCHEMA, &ENTERPRISE_SCHEMA, &GROUP_SCHEMA]
+/// Every schema `/Schemas` publishes: User, Enterprise User, our access extension, Group.
+pub fn schemas() -> [&'static Schema; 4] {
+    [
+        &USER_SCHEMA,
+        &ENTERPRISE_SCHEMA,
+        &ACCESS_SCHEMA,
+        &GROUP_SCHEMA,
+    ]
 }
 
 /// `id`, `externalId` and `meta` (RFC 7643 §3.1).
@@ -292,16 +304,17 @@ mod tests {
     }
 
     #[test]
-    fn schemas_are_user_enterprise_and_group() {
+    fn schemas_are_user_enterprise_access_and_group() {
         let ids: Vec<_> = schemas().iter().map(|s| s.id).collect();
         assert_eq!(
             ids,
             vec![
                 "urn:ietf:params:scim:schemas:core:2.0:User",
                 "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+                crate::access::ACCESS_EXTENSION_URN,
                 "urn:ietf:params:scim:schemas:core:2.0:Group"
             ]
         );
-        assert_eq!(user().schema_urns().count(), 2);
+        assert_eq!(user().schema_urns().count(), 3);
     }
 }

@@ -65,7 +65,10 @@ async fn resource_types_list_users_and_groups() {
         assert_eq!(user_rt["schema"], USER_URN);
         assert_eq!(
             user_rt["schemaExtensions"],
-            json!([{"schema": ENTERPRISE_URN, "required": false}])
+            json!([
+                {"schema": ENTERPRISE_URN, "required": false},
+                {"schema": scimgate_domain::access::ACCESS_EXTENSION_URN, "required": false}
+            ])
         );
         let group_rt = res
             .resources()
@@ -85,13 +88,35 @@ async fn resource_types_list_users_and_groups() {
 }
 
 #[tokio::test]
-async fn schemas_list_the_user_enterprise_and_group_schemas() {
+async fn schemas_list_the_user_enterprise_access_and_group_schemas() {
     for_each_backend(|app| async move {
         let res = app.scim.get("/Schemas").await.expect(200);
         let mut ids = res.each("id");
         ids.sort();
-        assert_eq!(ids, [GROUP_URN, USER_URN, ENTERPRISE_URN]);
-        assert_eq!(res.total(), 3);
+        assert_eq!(
+            ids,
+            [
+                GROUP_URN,
+                USER_URN,
+                ENTERPRISE_URN,
+                scimgate_domain::access::ACCESS_EXTENSION_URN
+            ]
+        );
+        assert_eq!(res.total(), 4);
+        // Published like the others, and the role attributes are in it (SEMANTICS 17).
+        let ext = app
+            .scim
+            .get(&format!(
+                "/Schemas/{}",
+                scimgate_domain::access::ACCESS_EXTENSION_URN
+            ))
+            .await
+            .expect(200);
+        let names: Vec<&str> = ext.body["attributes"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|x| x["name"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(names, ["role", "customRole", "roleAttributes"]);
     })
     .await;
 }

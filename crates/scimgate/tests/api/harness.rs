@@ -144,10 +144,11 @@ impl TestApp {
             created: now,
             last_modified: now,
             version: 1,
+            first_sign_in: None,
         };
         self.services
             .db
-            .insert_member(&member, &keys)
+            .insert_member(&member, &keys, None)
             .await
             .expect("insert pre-SCIM member");
         member.id
@@ -240,6 +241,11 @@ fn settings(url: &str, tune: &impl Fn(&mut Settings)) -> Settings {
         redis: Redis::default(),
         admin: Admin {
             operator_token: Some(secret(OPERATOR_TOKEN)),
+        },
+        // Sweeps often: a test that loses a job sees the sweeper catch up quickly.
+        sync: scimgate::config::Sync {
+            sweep_seconds: 1,
+            ..scimgate::config::Sync::default()
         },
     };
     tune(&mut s);

@@ -148,7 +148,7 @@ async fn a_member_with_more_index_rows_than_a_chunk_is_written_and_filtered() {
             &member,
             json!({"schemas": [USER_URN], "userName": "aliases", "emails": emails[..5]}),
         );
-        store.update_member(&next, &keys, 1).await.unwrap();
+        store.update_member(&next, &keys, 1, None).await.unwrap();
         assert_eq!(
             matching(&store, &t, r#"emails.value eq "alias399@example.com""#).await,
             Vec::<String>::new()

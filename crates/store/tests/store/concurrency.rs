@@ -49,7 +49,7 @@ async fn of_several_updates_from_the_same_version_exactly_one_is_written() {
         let results = futures_util::future::join_all(
             attempts
                 .iter()
-                .map(|(next, keys)| store.update_member(next, keys, 1)),
+                .map(|(next, keys)| store.update_member(next, keys, 1, None)),
         )
         .await;
         count_outcomes(&results, |e| matches!(e, StoreError::VersionMismatch));
@@ -118,7 +118,7 @@ async fn of_several_inserts_of_one_user_name_exactly_one_succeeds() {
         let results = futures_util::future::join_all(
             attempts
                 .iter()
-                .map(|(member, keys)| store.insert_member(member, keys)),
+                .map(|(member, keys)| store.insert_member(member, keys, None)),
         )
         .await;
         count_outcomes(&results, |e| {

@@ -69,6 +69,7 @@ pub fn new_member(tenant: &TenantId, resource: Value) -> (Member, MemberKeys) {
         created: now,
         last_modified: now,
         version: 1,
+        first_sign_in: None,
     };
     (member, keys)
 }
@@ -76,7 +77,7 @@ pub fn new_member(tenant: &TenantId, resource: Value) -> (Member, MemberKeys) {
 pub async fn add_member(store: &DbStore, tenant: &TenantId, resource: Value) -> Member {
     let (member, keys) = new_member(tenant, resource);
     store
-        .insert_member(&member, &keys)
+        .insert_member(&member, &keys, None)
         .await
         .expect("insert member");
     member

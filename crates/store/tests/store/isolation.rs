@@ -100,7 +100,10 @@ async fn member_writes_of_one_tenant_never_touch_another() {
             scim_user("mallory", "Mallory", "Forged", "mallory@example.com"),
         );
         forged.tenant_id = a.tenant.clone();
-        let err = store.update_member(&forged, &keys, 1).await.unwrap_err();
+        let err = store
+            .update_member(&forged, &keys, 1, None)
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::VersionMismatch), "{err:?}");
         assert_eq!(
             store.member(&b.tenant, &b.member.id).await.unwrap(),

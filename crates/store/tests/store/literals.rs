@@ -103,7 +103,7 @@ async fn dated_members(store: &DbStore, t: &TenantId) {
             new_member(t, json!({"schemas": [USER_URN], "userName": user_name}));
         member.created = at(created);
         member.last_modified = at(modified);
-        store.insert_member(&member, &keys).await.unwrap();
+        store.insert_member(&member, &keys, None).await.unwrap();
     }
 }
 

@@ -30,7 +30,7 @@ async fn a_member_is_read_back_by_id_identifier_and_user_name() {
                 ENTERPRISE_URN: {"department": "Tour Operations", "manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d"}}
             }),
         );
-        store.insert_member(&member, &keys).await.unwrap();
+        store.insert_member(&member, &keys, None).await.unwrap();
 
         assert_eq!(
             store.member(&tenant, &member.id).await.unwrap(),
@@ -80,7 +80,7 @@ async fn a_user_name_taken_in_another_case_is_a_user_name_conflict() {
             &tenant,
             scim_user("BJENSEN", "Barb", "Jensen", "barbara.jensen@example.com"),
         );
-        let err = store.insert_member(&twin, &keys).await.unwrap_err();
+        let err = store.insert_member(&twin, &keys, None).await.unwrap_err();
         assert!(
             matches!(err, StoreError::Conflict { what: "userName" }),
             "{err:?}"
@@ -105,7 +105,7 @@ async fn a_taken_identifier_is_a_conflict_and_nothing_is_written() {
             &tenant,
             scim_user("barbara.j", "Barbara", "Jensen", "BJensen@Example.COM"),
         );
-        let err = store.insert_member(&twin, &keys).await.unwrap_err();
+        let err = store.insert_member(&twin, &keys, None).await.unwrap_err();
         assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
         assert_eq!(store.member(&tenant, &twin.id).await.unwrap(), None);
         // The failed insert left no index rows behind either.
@@ -131,7 +131,7 @@ async fn an_update_with_the_expected_version_is_written() {
             &member,
             scim_user("bjensen", "Barbara", "Jensen-Smith", "bjensen@example.com"),
         );
-        store.update_member(&next, &keys, 1).await.unwrap();
+        store.update_member(&next, &keys, 1, None).await.unwrap();
 
         let read = store.member(&tenant, &member.id).await.unwrap();
         assert_eq!(read, Some(next));
@@ -154,7 +154,7 @@ async fn an_update_with_a_stale_version_is_a_mismatch_and_writes_nothing() {
             &member,
             scim_user("bjensen", "Barbara", "Jensen", "babs@example.com"),
         );
-        store.update_member(&v2, &keys2, 1).await.unwrap();
+        store.update_member(&v2, &keys2, 1, None).await.unwrap();
 
         // A writer that read version 1 loses.
         let (stale, stale_keys) = edited(
@@ -162,7 +162,7 @@ async fn an_update_with_a_stale_version_is_a_mismatch_and_writes_nothing() {
             scim_user("barbara", "Barbara", "Stale", "stale@example.com"),
         );
         let err = store
-            .update_member(&stale, &stale_keys, 1)
+            .update_member(&stale, &stale_keys, 1, None)
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::VersionMismatch), "{err:?}");
@@ -205,7 +205,10 @@ async fn renaming_a_member_to_a_taken_user_name_is_a_conflict_and_writes_nothing
             &member,
             scim_user("JSmith", "Barbara", "Renamed", "bjensen@example.com"),
         );
-        let err = store.update_member(&next, &keys, 1).await.unwrap_err();
+        let err = store
+            .update_member(&next, &keys, 1, None)
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, StoreError::Conflict { what: "userName" }),
             "{err:?}"
@@ -245,7 +248,7 @@ async fn the_filter_index_follows_updates() {
         let mut resource = scim_user("bjensen", "Barbara", "Jensen", "bjensen@new.example.com");
         resource["active"] = json!(false);
         let (next, keys) = edited(&member, resource);
-        store.update_member(&next, &keys, 1).await.unwrap();
+        store.update_member(&next, &keys, 1, None).await.unwrap();
 
         assert_eq!(
             matching(

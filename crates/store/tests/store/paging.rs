@@ -235,7 +235,7 @@ async fn members_scim_no_longer_sees_are_left_out_of_lists_and_resolution() {
             scim_user("jsmith", "John", "Smith", "jsmith@example.com"),
         );
         hidden.scim_visible = false;
-        store.insert_member(&hidden, &keys).await.unwrap();
+        store.insert_member(&hidden, &keys, None).await.unwrap();
 
         let all = store.list_members(&t, &all_query()).await.unwrap();
         assert_eq!((all.total, all.items), (1, vec![visible.clone()]));

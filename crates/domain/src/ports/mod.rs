@@ -11,6 +11,9 @@ use crate::oauth::{ClientRecord, RevokedToken, SigningKeyRecord};
 use crate::tenant::{Tenant, TenantSettings};
 use crate::time::Timestamp;
 
+mod access;
+pub use access::*;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A unique key is taken (`what` names it: `userName`, `the unique identifier`,
@@ -22,6 +25,9 @@ pub enum StoreError {
     VersionMismatch,
     #[error("not found")]
     NotFound,
+    /// The tenant's seat limit is reached (SEMANTICS 10): nothing was written.
+    #[error("seat limit of {limit} reached")]
+    SeatLimit { limit: u64 },
     /// The query cannot be run as asked (e.g. an operator the attribute's type does not allow).
     #[error("{0}")]
     InvalidQuery(String),
@@ -97,15 +103,24 @@ pub trait MemberStore: Send + Sync {
         tenant: &TenantId,
         user_name_lc: &str,
     ) -> Result<Option<Member>, StoreError>;
-    /// Inserts a member; `Conflict` when its userName or identifier is taken.
-    async fn insert_member(&self, member: &Member, keys: &MemberKeys) -> Result<(), StoreError>;
+    /// Inserts a member; `Conflict` when its userName or identifier is taken. With
+    /// `seat_limit`, the member takes a seat: `SeatLimit` when `limit` other members already
+    /// do (counted and written in one transaction under the tenant's lock).
+    async fn insert_member(
+        &self,
+        member: &Member,
+        keys: &MemberKeys,
+        seat_limit: Option<u64>,
+    ) -> Result<(), StoreError>;
     /// Writes `member` (whose `version` is the new one) if the stored version is still
-    /// `expected_version`, else `VersionMismatch`.
+    /// `expected_version`, else `VersionMismatch`; bumps its access version. `seat_limit` as
+    /// for `insert_member` (pass it when the write makes the member take a seat).
     async fn update_member(
         &self,
         member: &Member,
         keys: &MemberKeys,
         expected_version: i64,
+        seat_limit: Option<u64>,
     ) -> Result<(), StoreError>;
     async fn delete_member(&self, tenant: &TenantId, id: &MemberId) -> Result<bool, StoreError>;
     /// Members visible to SCIM that match the query; the filter runs in the database.
@@ -226,7 +241,15 @@ pub trait RevocationStore: Send + Sync {
 
 /// Everything a SCIM request may need.
 pub trait Store:
-    TenantStore + TokenStore + MemberStore + GroupStore + ClientStore + KeyStore + RevocationStore
+    TenantStore
+    + TokenStore
+    + MemberStore
+    + GroupStore
+    + ClientStore
+    + KeyStore
+    + RevocationStore
+    + AccessStore
+    + SyncStore
 {
     /// Checks that the database answers (readiness).
     fn backend_name(&self) -> &'static str;

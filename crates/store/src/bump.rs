@@ -1,0 +1,85 @@
+//! The statements that mark members' access behind (access_version + 1) inside the
+//! transaction of the change that caused it, and the seat count. Built as [`SqlFrag`]s so one
+//! text serves both backends.
+
+use crate::members::CHUNK;
+use crate::sql::SqlFrag;
+
+/// `UPDATE members SET access_version = access_version + 1` for these ids, one per chunk.
+pub(crate) fn members(tenant: &str, ids: &[String]) -> Vec<SqlFrag> {
+    ids.chunks(CHUNK)
+        .map(|chunk| {
+            let mut q = SqlFrag::new(
+                "UPDATE members SET access_version = access_version + 1 WHERE tenant_id = ",
+            );
+            q.text(tenant).sql(" AND id IN (");
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    q.sql(", ");
+                }
+                q.text(id.as_str());
+            }
+            q.sql(")");
+            q
+        })
+        .collect()
+}
+
+/// Bumps every member of a group.
+pub(crate) fn group_members(tenant: &str, group: &str) -> SqlFrag {
+    let mut q =
+        SqlFrag::new("UPDATE members SET access_version = access_version + 1 WHERE tenant_id = ");
+    q.text(tenant)
+        .sql(" AND id IN (SELECT member_id FROM group_members WHERE group_id = ")
+        .text(group)
+        .sql(")");
+    q
+}
+
+/// Bumps every member of a team.
+pub(crate) fn team_members(tenant: &str, team: &str) -> SqlFrag {
+    let mut q =
+        SqlFrag::new("UPDATE members SET access_version = access_version + 1 WHERE tenant_id = ");
+    q.text(tenant)
+        .sql(" AND id IN (SELECT member_id FROM team_members WHERE team_id = ")
+        .text(team)
+        .sql(")");
+    q
+}
+
+/// Bumps every member of the tenant.
+pub(crate) fn tenant(tenant: &str) -> SqlFrag {
+    let mut q =
+        SqlFrag::new("UPDATE members SET access_version = access_version + 1 WHERE tenant_id = ");
+    q.text(tenant);
+    q
+}
+
+/// Takes the tenant's write lock for the rest of the transaction: a row lock on PostgreSQL,
+/// the database's write lock on SQLite (taken first, so two writers never deadlock upgrading
+/// a read lock). Serialises seat-limited writes of one tenant.
+pub(crate) fn lock_tenant(tenant: &str) -> SqlFrag {
+    let mut q = SqlFrag::new("UPDATE tenants SET name = name WHERE id = ");
+    q.text(tenant);
+    q
+}
+
+/// Members taking a seat besides `except`: active, and not denied by a group mapped to
+/// deactivated (a member whose access is not computed yet counts: the limit errs on the safe
+/// side).
+pub(crate) fn seats(tenant: &str, except: Option<&str>) -> SqlFrag {
+    let mut q = SqlFrag::new(
+        "SELECT COUNT(*) AS n FROM members m LEFT JOIN member_access a ON a.member_id = m.id \
+         WHERE m.tenant_id = ",
+    );
+    q.text(tenant)
+        .sql(" AND m.state = ")
+        .text("active")
+        .sql(" AND (a.state IS NULL OR a.state <> ")
+        .text("deactivated")
+        .sql(")");
+    if let Some(id) = except {
+        q.sql(" AND m.id <> ").text(id);
+    }
+    q
+}

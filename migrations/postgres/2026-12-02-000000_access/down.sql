@@ -1,0 +1,13 @@
+DROP TABLE events;
+DROP TABLE webhook_endpoints;
+DROP TABLE member_access;
+DROP TABLE team_members;
+DROP TABLE teams;
+DROP TABLE group_mappings;
+DROP TABLE projects;
+DROP TABLE workspaces;
+DROP TABLE role_catalogues;
+DROP INDEX groups_behind;
+DROP INDEX members_behind;
+ALTER TABLE members DROP COLUMN first_sign_in;
+ALTER TABLE members DROP COLUMN access_version;
