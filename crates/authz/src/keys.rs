@@ -216,6 +216,27 @@ pub fn verifying(
     })
 }
 
+/// Webhook secrets and other values the service reads back are sealed with the same key,
+/// under a different associated-data namespace than signing keys (`context` is prefixed).
+impl scimgate_domain::secrets::SecretBox for KeyEncryptionKey {
+    fn seal(
+        &self,
+        context: &str,
+        plain: &[u8],
+    ) -> Result<String, scimgate_domain::secrets::SealError> {
+        self.seal(&format!("secret:{context}"), plain)
+            .map_err(|_| scimgate_domain::secrets::SealError("seal"))
+    }
+    fn open(
+        &self,
+        context: &str,
+        sealed: &str,
+    ) -> Result<Vec<u8>, scimgate_domain::secrets::SealError> {
+        KeyEncryptionKey::open(self, &format!("secret:{context}"), sealed)
+            .map_err(|_| scimgate_domain::secrets::SealError("open"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

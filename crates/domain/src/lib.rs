@@ -13,5 +13,6 @@ pub mod patch;
 pub mod ports;
 pub mod provisioning;
 pub mod schema;
+pub mod secrets;
 pub mod tenant;
 pub mod time;

@@ -21,7 +21,9 @@ use scimgate_domain::jobs::{JobConsumer, JobQueue};
 use scimgate_domain::ports::Store;
 use scimgate_scim::{Authenticator, ScimState};
 use scimgate_store::{DatabaseUrl, DbStore};
+use scimgate_sync::dispatch::Dispatcher;
 use scimgate_sync::queue::{MemoryQueue, MemoryQueueConfig, RedisQueue, RedisQueueConfig};
+use scimgate_sync::webhook::{RetryPolicy, SenderConfig, WebhookSender};
 use scimgate_sync::worker::{Worker, WorkerConfig};
 use tokio::sync::watch;
 
@@ -176,6 +178,26 @@ impl Services {
                 ..WorkerConfig::default()
             },
         };
+        match &self.kek {
+            Some(kek) => match WebhookSender::new(SenderConfig::default()) {
+                Ok(sender) => {
+                    let dispatcher = Dispatcher {
+                        store: self.store(),
+                        secrets: kek.clone(),
+                        sender,
+                        policy: RetryPolicy::standard(),
+                        every: Duration::from_secs(1),
+                    };
+                    tokio::spawn(dispatcher.run(self.shutdown.subscribe()));
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot build the webhook client: webhooks are not delivered")
+                }
+            },
+            None => tracing::warn!(
+                "security.key_encryption_key is not set: webhook secrets cannot be read, so webhooks are not delivered"
+            ),
+        }
         tokio::spawn(worker.run(self.shutdown.subscribe()))
     }
 

@@ -2,6 +2,7 @@
 //! in-process queue), reconciliation of teams and effective access, the sweeper that re-enqueues
 //! whatever is behind, and signed webhook delivery.
 
+pub mod dispatch;
 pub mod queue;
 pub mod reconcile;
 pub mod webhook;

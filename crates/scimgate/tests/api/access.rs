@@ -383,3 +383,191 @@ async fn with_activation_on_first_sign_in_a_member_waits_for_it_and_takes_no_sea
     })
     .await;
 }
+
+/// One HTTP request as a tiny local receiver saw it.
+#[derive(Debug)]
+struct Received {
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// A local webhook receiver answering `statuses` in turn (then 204), reporting each request.
+async fn receiver(statuses: Vec<u16>) -> (String, tokio::sync::mpsc::UnboundedReceiver<Received>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/hooks", listener.local_addr().expect("addr"));
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut statuses = statuses.into_iter();
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let (head_end, length) = loop {
+                let Ok(n) = sock.read(&mut chunk).await else {
+                    return;
+                };
+                if n == 0 {
+                    return;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..pos]).to_lowercase();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    break (pos + 4, length);
+                }
+            };
+            while buf.len() < head_end + length {
+                let Ok(n) = sock.read(&mut chunk).await else {
+                    return;
+                };
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+            let headers = head
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split_once(':'))
+                .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned()))
+                .collect();
+            let status = statuses.next().unwrap_or(204);
+            let _sent = tx.send(Received {
+                headers,
+                body: buf[head_end..].to_vec(),
+            });
+            let reply =
+                format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _written = sock.write_all(reply.as_bytes()).await;
+        }
+    });
+    (url, rx)
+}
+
+#[tokio::test]
+async fn changes_reach_the_host_application_as_signed_webhooks_retried_after_a_failure() {
+    use scimgate_domain::ports::{EventStatus, WebhookEndpoint};
+    use scimgate_domain::secrets::SecretBox as _;
+    use scimgate_sync::webhook::{SignedHeaders, WebhookSecret, verify};
+    for_each_backend(|app| async move {
+        let (url, mut requests) = receiver(vec![500]).await;
+        let secret = WebhookSecret::generate().expect("secret");
+        let kek = app.services.kek.clone().expect("a key-encryption key");
+        let sealed = kek
+            .seal(
+                &scimgate_sync::dispatch::secret_context(&app.tenant.id),
+                secret.expose().as_bytes(),
+            )
+            .expect("seal");
+        app.services
+            .db
+            .put_webhook_endpoint(&WebhookEndpoint {
+                tenant_id: app.tenant.id.clone(),
+                url,
+                secret: sealed,
+                enabled: true,
+                created: Timestamp::now(),
+                updated: Timestamp::now(),
+            })
+            .await
+            .expect("endpoint");
+        let id = app
+            .scim
+            .create_user(&user("hook", "Hook", "H", "hook@example.com"))
+            .await;
+
+        // The first attempt is answered 500: the event stays pending with the error kept.
+        let first = tokio::time::timeout(Duration::from_secs(15), requests.recv())
+            .await
+            .expect("a webhook within 15 s")
+            .expect("a request");
+        let get = |r: &Received, name: &str| {
+            r.headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let (hid, hts, hsig) = (
+            get(&first, "webhook-id"),
+            get(&first, "webhook-timestamp"),
+            get(&first, "webhook-signature"),
+        );
+        let headers = SignedHeaders {
+            id: &hid,
+            timestamp: &hts,
+            signature: &hsig,
+        };
+        let now = hts.parse::<i64>().expect("a unix timestamp");
+        verify(
+            std::slice::from_ref(&secret),
+            &headers,
+            &first.body,
+            now,
+            Duration::from_secs(300),
+        )
+        .expect("the signature verifies with the tenant's secret");
+        let body: Value = serde_json::from_slice(&first.body).expect("JSON");
+        assert_eq!(body["type"], "member.created");
+        assert_eq!(body["data"]["id"], id);
+        let mut pending = None;
+        for _ in 0..100 {
+            let events = app
+                .services
+                .db
+                .events(&app.tenant.id, None, 10)
+                .await
+                .expect("events");
+            pending = events.into_iter().find(|e| e.id == hid);
+            if pending.as_ref().is_some_and(|e| e.attempts == 1) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let pending = pending.expect("the event");
+        assert_eq!(pending.status, EventStatus::Pending);
+        assert!(
+            pending
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("500")),
+            "{pending:?}"
+        );
+
+        // The retry (about 5 s later, the Standard Webhooks schedule) carries the same id and
+        // body; answered 204, the event is delivered.
+        let second = tokio::time::timeout(Duration::from_secs(20), requests.recv())
+            .await
+            .expect("a retry within 20 s")
+            .expect("a request");
+        assert_eq!(get(&second, "webhook-id"), hid);
+        assert_eq!(second.body, first.body);
+        for _ in 0..100 {
+            let events = app
+                .services
+                .db
+                .events(&app.tenant.id, None, 10)
+                .await
+                .expect("events");
+            if events
+                .iter()
+                .any(|e| e.id == hid && e.status == EventStatus::Delivered)
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the retried event was never marked delivered");
+    })
+    .await;
+}
