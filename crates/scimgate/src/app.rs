@@ -22,7 +22,9 @@ use scimgate_domain::ports::Store;
 use scimgate_scim::{Authenticator, ScimState};
 use scimgate_store::{DatabaseUrl, DbStore};
 use scimgate_sync::dispatch::Dispatcher;
-use scimgate_sync::queue::{MemoryQueue, MemoryQueueConfig, RedisQueue, RedisQueueConfig};
+use scimgate_sync::queue::{
+    BackgroundQueue, MemoryQueue, MemoryQueueConfig, RedisQueue, RedisQueueConfig,
+};
 use scimgate_sync::webhook::{RetryPolicy, SenderConfig, WebhookSender};
 use scimgate_sync::worker::{Worker, WorkerConfig};
 use tokio::sync::watch;
@@ -62,6 +64,8 @@ pub struct Services {
     pub queue: Arc<dyn JobQueue>,
     /// The same queue's consumer side, for the worker.
     pub consumer: Arc<dyn JobConsumer>,
+    /// The queue itself, unbuffered: the sweeper must see an enqueue fail to sync in its place.
+    pub sweep_queue: Arc<dyn JobQueue>,
     /// Tells the worker (and later the server) to stop.
     pub shutdown: Arc<watch::Sender<bool>>,
 }
@@ -130,7 +134,8 @@ impl Services {
             .map(|u| u.expose().trim().to_owned())
             .filter(|u| !u.is_empty());
         let redis = redis_url.as_deref().map(redis_connection).transpose()?;
-        let (queue, consumer): (Arc<dyn JobQueue>, Arc<dyn JobConsumer>) = match &redis_url {
+        type Queues = (Arc<dyn JobQueue>, Arc<dyn JobConsumer>, Arc<dyn JobQueue>);
+        let (queue, consumer, sweep_queue): Queues = match &redis_url {
             Some(url) => {
                 let client = redis::Client::open(url.as_str())
                     .map_err(|e| anyhow::anyhow!("redis.url is not a Redis URL: {e}"))?;
@@ -141,7 +146,13 @@ impl Services {
                 config.max_attempts = settings.sync.max_attempts.max(1);
                 config.claim_idle = Duration::from_secs(settings.sync.claim_idle_seconds.max(1));
                 let q = Arc::new(RedisQueue::new(client, config));
-                (q.clone(), q)
+                // SCIM requests never wait on Redis: announced in the background.
+                let producer: Arc<dyn JobQueue> = Arc::new(BackgroundQueue::new(
+                    q.clone(),
+                    1024,
+                    Duration::from_secs(1),
+                ));
+                (producer, q.clone(), q)
             }
             None => {
                 let config = MemoryQueueConfig {
@@ -149,7 +160,7 @@ impl Services {
                     ..MemoryQueueConfig::default()
                 };
                 let q = Arc::new(MemoryQueue::new(config));
-                (q.clone(), q)
+                (q.clone(), q.clone(), q)
             }
         };
         Ok(Self {
@@ -159,6 +170,7 @@ impl Services {
             redis,
             queue,
             consumer,
+            sweep_queue,
             shutdown: Arc::new(watch::channel(false).0),
         })
     }
@@ -171,7 +183,7 @@ impl Services {
     pub fn spawn_worker(&self, settings: &Settings) -> tokio::task::JoinHandle<()> {
         let worker = Worker {
             store: self.store(),
-            queue: self.queue.clone(),
+            queue: self.sweep_queue.clone(),
             consumer: self.consumer.clone(),
             config: WorkerConfig {
                 sweep_every: Duration::from_secs(settings.sync.sweep_seconds.max(1)),

@@ -8,6 +8,8 @@ mod redis_streams;
 
 use std::time::Duration;
 
+mod background;
+pub use background::BackgroundQueue;
 pub use memory::{MemoryQueue, MemoryQueueConfig};
 pub use redis_streams::{RedisQueue, RedisQueueConfig};
 
