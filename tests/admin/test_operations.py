@@ -60,6 +60,15 @@ def make_client(api, slug, **body):
 
 # --- tenants ---------------------------------------------------------------------------------
 
+# The access settings every new tenant starts with (issue 4).
+ACCESS_DEFAULTS = {
+    "teamSync": False,
+    "defaultInitialRole": "reader",
+    "seatLimit": None,
+    "activateOn": "provision",
+}
+
+
 def test_create_tenant_with_defaults(api, slug):
     resp, body = api.expect(201, "POST", T, json_body={"slug": slug}, valid_request=True)
     assert resp.headers["Location"] == f"/admin/v1/tenants/{slug}"
@@ -70,6 +79,7 @@ def test_create_tenant_with_defaults(api, slug):
         "deleteBehaviour": "deactivate",
         "protectPreScimMembers": False,
         "strictSchema": False,
+        **ACCESS_DEFAULTS,
     }
     assert near(ts(body["created"]), now())
     assert "Cache-Control" not in resp.headers
@@ -86,7 +96,16 @@ def test_create_tenant_with_name_and_every_setting(api, slug):
     }
     body = make_tenant(api, slug, name="Acme Corp", settings=settings)
     assert body["name"] == "Acme Corp"
-    assert body["settings"] == settings
+    assert body["settings"] == {**settings, **ACCESS_DEFAULTS}
+
+
+def test_access_settings_are_not_set_at_creation(api, slug):
+    # Team sync, default role, seat limit and activation have their own checked endpoints:
+    # given at creation they are ignored like any unknown member.
+    body = make_tenant(
+        api, slug, settings={"teamSync": True, "seatLimit": 3, "defaultInitialRole": "nope"}
+    )
+    assert {k: body["settings"][k] for k in ACCESS_DEFAULTS} == ACCESS_DEFAULTS
 
 
 def test_tenant_settings_are_partial_and_ignore_unknown_members(api, slug):

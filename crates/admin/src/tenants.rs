@@ -31,7 +31,31 @@ struct NewTenant {
     slug: String,
     name: Option<String>,
     #[serde(default)]
-    settings: Option<TenantSettings>,
+    settings: Option<NewSettings>,
+}
+
+/// The settings a tenant can be created with; the access settings (team sync, default role,
+/// seat limit, activation) start at their defaults and are set through their own checks.
+/// Members not listed are ignored, as the OpenAPI document says.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct NewSettings {
+    unique_identifier: scimgate_domain::tenant::UniqueIdentifier,
+    delete_behaviour: scimgate_domain::tenant::DeleteBehaviour,
+    protect_pre_scim_members: bool,
+    strict_schema: bool,
+}
+
+impl From<NewSettings> for TenantSettings {
+    fn from(n: NewSettings) -> Self {
+        Self {
+            unique_identifier: n.unique_identifier,
+            delete_behaviour: n.delete_behaviour,
+            protect_pre_scim_members: n.protect_pre_scim_members,
+            strict_schema: n.strict_schema,
+            ..Self::default()
+        }
+    }
 }
 
 pub async fn create(
@@ -48,7 +72,7 @@ pub async fn create(
             .filter(|n| !n.trim().is_empty())
             .unwrap_or_else(|| slug.to_string()),
         slug,
-        settings: new.settings.unwrap_or_default(),
+        settings: new.settings.map(TenantSettings::from).unwrap_or_default(),
         created: Timestamp::now(),
     };
     st.store.insert_tenant(&tenant).await.map_err(|e| match e {
