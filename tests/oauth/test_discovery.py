@@ -37,7 +37,7 @@ def test_the_metadata_document_describes_this_authorization_server(prod: Deploym
     assert set(doc["token_endpoint_auth_methods_supported"]) == methods
     assert set(doc["introspection_endpoint_auth_methods_supported"]) == methods
     assert set(doc["revocation_endpoint_auth_methods_supported"]) == methods
-    assert set(doc["scopes_supported"]) == {"scim:read", "scim:write"}
+    assert set(doc["scopes_supported"]) == {"scim:read", "scim:write", "admin"}
     # No authorization endpoint: no browser flow, so nothing that would need one is offered.
     assert "authorization_endpoint" not in doc
     assert "none" not in doc["token_endpoint_auth_methods_supported"]

@@ -44,7 +44,7 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 struct NewClient {
     name: Option<String>,
-    /// Space-delimited; default every scope.
+    /// Space-delimited; default the SCIM scopes (`admin` only when asked for).
     scope: Option<String>,
 }
 
@@ -64,7 +64,7 @@ pub async fn create(
     let t = by_slug(&st, &path).await?;
     let new: NewClient = json_body(&body)?;
     let scopes = match new.scope.as_deref() {
-        None => ScopeSet::all(),
+        None => ScopeSet::scim(),
         Some(s) => ScopeSet::parse(s).map_err(|e| Problem::bad_request(e.to_string()))?,
     };
     let name = new.name.unwrap_or_else(|| "IdP".to_owned());

@@ -150,3 +150,11 @@ pub fn bounded_seconds(name: &str, value: i64, min: i64) -> Result<i64, Problem>
     }
     Ok(value)
 }
+
+/// For `Option<Option<T>>` body members: `Some(None)` for an explicit `null`, `None` (with
+/// `#[serde(default)]`) for an absent member, as a JSON merge patch reads them (RFC 7396).
+pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}

@@ -1,11 +1,19 @@
-//! scimgate's admin API under `/admin/v1`, for the vendor's support staff: tenants, OAuth2
-//! clients, static SCIM tokens, access-token signing keys and Disconnect SCIM. Every route but
-//! the OpenAPI document needs the operator credential (`Authorization: Bearer <operator
-//! token>`); errors are RFC 9457 problem details. The document is `docs/openapi/admin.json`.
+//! scimgate's admin API under `/admin/v1`. For the vendor's support staff (the operator
+//! credential, `Authorization: Bearer <operator token>`): tenants, OAuth2 clients, static SCIM
+//! tokens, access-token signing keys and Disconnect SCIM. For a tenant's admin and the host
+//! application (the operator credential, or an OAuth2 access token of the tenant's own client
+//! with scope `admin`): the tenant's SCIM settings, role catalogue, mappings, workspaces,
+//! projects, teams, members' effective access, dead letters, webhook endpoint and events.
+//! Errors are RFC 9457 problem details. The document is `docs/openapi/admin.json`.
 
+mod access;
 mod clients;
 mod error;
 mod keys;
+mod members;
+mod settings;
+mod sync;
+mod teams;
 mod tenants;
 
 use std::future::Future;
@@ -18,7 +26,12 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use aws_lc_rs::constant_time;
 use scimgate_authz::rate_limit::LimitKey;
 use scimgate_authz::{CredentialState, FailureLimiter, TokenHasher};
+use scimgate_domain::jobs::{Job, JobConsumer, JobKind, JobQueue};
+use scimgate_domain::oauth::Scope;
 use scimgate_domain::ports::Store;
+use scimgate_domain::secrets::SecretBox;
+use scimgate_domain::tenant::Tenant;
+use scimgate_scim::{AuthFailure, Authenticator};
 
 pub use error::Problem;
 
@@ -37,6 +50,31 @@ pub struct AdminState {
     pub default_overlap_seconds: i64,
     /// Called after a revocation, so this process's credential caches apply it at once.
     pub on_revoke: Arc<dyn Fn() + Send + Sync>,
+    /// Checks the OAuth2 access tokens of tenant admins (the same checks SCIM makes).
+    pub tenant_auth: Arc<dyn Authenticator>,
+    /// Where admin writes that change access announce it to the worker.
+    pub jobs: Arc<dyn JobQueue>,
+    /// The queue's consumer side, for the dead letters.
+    pub consumer: Arc<dyn JobConsumer>,
+    /// Seals the tenants' webhook secrets (the key-encryption key).
+    pub secrets: Arc<dyn SecretBox>,
+}
+
+impl AdminState {
+    /// Tells the worker the tenant's access must be recomputed. A failed enqueue is only
+    /// logged: the write bumped the members' access versions, so the sweeper finds them.
+    pub async fn announce(&self, tenant: &Tenant) {
+        let job = Job {
+            tenant: tenant.id.clone(),
+            kind: JobKind::Tenant,
+            id: tenant.id.to_string(),
+            version: 0,
+            traceparent: None,
+        };
+        if let Err(e) = self.jobs.enqueue(&job).await {
+            tracing::warn!(tenant = %tenant.slug, error = %e, "could not enqueue a tenant sync job; the sweeper will pick the change up");
+        }
+    }
 }
 
 impl std::fmt::Debug for AdminState {
@@ -99,6 +137,94 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// A caller of the tenant endpoints (`/tenants/{slug}/...` but clients, tokens and
+/// Disconnect SCIM): the operator, or an OAuth2 access token of one of the tenant's own
+/// clients with scope `admin`. Carries the tenant of the path.
+#[derive(Debug)]
+pub struct TenantAdmin {
+    pub tenant: Tenant,
+    /// `operator`, or the access token's credential id (for the log).
+    pub caller: String,
+}
+
+async fn check_tenant_admin(req: HttpRequest) -> Result<TenantAdmin, Problem> {
+    let st = req
+        .app_data::<web::Data<AdminState>>()
+        .ok_or_else(Problem::internal)?;
+    let slug = req.match_info().get("slug").unwrap_or_default().to_owned();
+    let presented = bearer(&req);
+    let is_operator = matches!((&st.operator_token, presented), (Some(op), Some(p))
+        if constant_time::verify_slices_are_equal(p.as_bytes(), op.as_bytes()).is_ok());
+    if presented.is_none() {
+        return Err(Problem::unauthenticated(
+            "a credential is required: Authorization: Bearer <the operator credential, or an \
+             access token of this tenant's client with scope admin>",
+        ));
+    }
+    if is_operator {
+        check_operator(req.clone()).await?;
+        let tenant = tenants::by_slug(st, &slug).await?;
+        return Ok(TenantAdmin {
+            tenant,
+            caller: "operator".into(),
+        });
+    }
+    let key = source(&req);
+    if let Some(wait) = st.limiter.blocked(&key) {
+        let mut p = Problem::new(429, "Too Many Requests", "too many failed admin logins");
+        p.retry_after = Some(wait.as_secs().max(1));
+        return Err(p);
+    }
+    let token = presented.unwrap_or_default();
+    let principal = match st.tenant_auth.authenticate(token).await {
+        Ok(Ok(p)) => p,
+        Ok(Err(reason)) => {
+            tracing::warn!(?reason, "refused admin API credential");
+            st.limiter.record_failure(std::slice::from_ref(&key)).await;
+            return Err(Problem::unauthorized(match reason {
+                AuthFailure::Expired => "the access token has expired",
+                AuthFailure::Revoked => "the credential was revoked",
+                _ => "the credential is neither the operator credential nor a valid access token",
+            }));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "credential check failed");
+            return Err(Problem::internal());
+        }
+    };
+    // A tenant admin sees its own tenant only; another slug answers as if it did not exist
+    // (nothing is revealed about other tenants).
+    if principal.tenant.slug.as_str() != slug {
+        return Err(Problem::not_found(format!("no tenant with slug {slug:?}")));
+    }
+    // RFC 6750 §3.1: a valid token without the scope the resource needs is 403.
+    if !principal.scopes.contains(Scope::Admin) {
+        return Err(Problem {
+            challenge: Some(
+                "Bearer realm=\"scimgate-admin\", error=\"insufficient_scope\", scope=\"admin\"",
+            ),
+            ..Problem::new(
+                403,
+                "Forbidden",
+                "this access token lacks the admin scope: register the client with scope \"admin\" and ask for it",
+            )
+        });
+    }
+    Ok(TenantAdmin {
+        tenant: principal.tenant,
+        caller: principal.credential_id,
+    })
+}
+
+impl FromRequest for TenantAdmin {
+    type Error = Problem;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(check_tenant_admin(req.clone()))
+    }
+}
+
 impl FromRequest for Operator {
     type Error = Problem;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
@@ -128,7 +254,7 @@ async fn method_not_allowed() -> Result<HttpResponse, Problem> {
 
 /// Mounts the admin API. The caller registers `AdminState` as app data.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    use actix_web::web::{get, post, resource, scope, to};
+    use actix_web::web::{delete, get, patch, post, put, resource, scope, to};
     let nope = || to(method_not_allowed);
     cfg.service(
         scope("/admin/v1")
@@ -184,6 +310,111 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 resource("/tenants/{slug}/tokens/{token_id}/revoke")
                     .route(post().to(clients::revoke_token))
+                    .default_service(nope()),
+            )
+            .service(
+                resource("/tenants/{slug}/settings")
+                    .route(get().to(settings::show))
+                    .route(patch().to(settings::patch))
+                    .default_service(nope()),
+            )
+            .service(
+                resource("/tenants/{slug}/roles")
+                    .route(get().to(settings::roles))
+                    .route(put().to(settings::put_roles))
+                    .default_service(nope()),
+            )
+            .service(
+                resource("/tenants/{slug}/mappings")
+                    .route(get().to(access::list_mappings))
+                    .route(post().to(access::create_mapping))
+                    .default_service(nope()),
+            )
+            .service(
+                resource("/tenants/{slug}/mappings/{id}")
+                    .route(delete().to(access::delete_mapping))
+                    .default_service(nope()),
+            )
+            .service(
+                resource("/tenants/{slug}/workspaces")
+                    .route(get().to(access::list_workspaces))
+                    .route(post().to(access::create_workspace))
+                    .default_service(nope()),
+            )
+            .service(
+                resource("/tenants/{slug}/workspaces/{id}")
+                    .route(delete().to(access::delete_workspace))
+                    .default_service(nope()),
+            )
+            .service(
+                resource("/tenants/{slug}/projects")
+                    .route(get().to(access::list_projects))
+                    .default_service(nope()),
+            )
+            .service(
+                resource("/tenants/{slug}/projects/{key}")
+                    .route(put().to(access::put_project))
+                    .route(delete().to(access::delete_project))
+                    .default_service(nope()),
+            )
+            .service(
+                resource("/tenants/{slug}/teams")
+                    .route(get().to(teams::list))
+                    .route(post().to(teams::create))
+                    .default_service(nope()),
+            )
+            .service(
+                resource("/tenants/{slug}/teams/{id}")
+                    .route(get().to(teams::show))
+                    .route(patch().to(teams::patch))
+                    .route(delete().to(teams::delete))
+                    .default_service(nope()),
+            )
+            .service(
+                resource("/tenants/{slug}/members")
+                    .route(get().to(members::list))
+                    .default_service(nope()),
+            )
+            .service(
+                resource("/tenants/{slug}/members/{id}")
+                    .route(get().to(members::show))
+                    .default_service(nope()),
+            )
+            .service(
+                resource("/tenants/{slug}/members/{id}/sign-in")
+                    .route(post().to(members::sign_in))
+                    .default_service(nope()),
+            )
+            .service(
+                resource("/tenants/{slug}/dead-letters")
+                    .route(get().to(sync::dead_letters))
+                    .default_service(nope()),
+            )
+            .service(
+                resource("/tenants/{slug}/dead-letters/{id}")
+                    .route(delete().to(sync::discard))
+                    .default_service(nope()),
+            )
+            .service(
+                resource("/tenants/{slug}/dead-letters/{id}/requeue")
+                    .route(post().to(sync::requeue))
+                    .default_service(nope()),
+            )
+            .service(
+                resource("/tenants/{slug}/webhook")
+                    .route(get().to(sync::show_webhook))
+                    .route(put().to(sync::put_webhook))
+                    .route(delete().to(sync::delete_webhook))
+                    .default_service(nope()),
+            )
+            .service(
+                resource("/tenants/{slug}/webhook/rotate-secret")
+                    .route(post().to(sync::rotate_secret))
+                    .default_service(nope()),
+            )
+            .service(
+                resource("/tenants/{slug}/events")
+                    .route(get().to(sync::events))
                     .default_service(nope()),
             )
             .service(

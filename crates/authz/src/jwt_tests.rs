@@ -42,7 +42,7 @@ fn fixture() -> Fixture {
             client_id: ClientId::from_raw("sgc_okta"),
             tenant_id: TenantId::from_raw("tenant-acme"),
             name: "okta".into(),
-            scopes: ScopeSet::all(),
+            scopes: ScopeSet::scim(),
             grant_types: vec![GrantType::ClientCredentials],
             secret_hash: String::new(),
             previous_secret_hash: None,
@@ -66,7 +66,7 @@ impl Fixture {
             &self.settings,
             &self.key,
             &self.client,
-            ScopeSet::all(),
+            ScopeSet::scim(),
             Timestamp::now(),
         )
         .unwrap()
@@ -306,7 +306,7 @@ fn missing_or_inconsistent_claims_are_refused() {
         ("tenant", Value::Null),
         ("jti", json!("")),
         ("client_id", json!("sgc_someone_else")),
-        ("scope", json!("scim:read admin")),
+        ("scope", json!("scim:read root")),
     ] {
         let mut c = f.claims();
         if value.is_null() {

@@ -14,15 +14,20 @@ pub enum Scope {
     ScimRead,
     /// Create, change and delete the tenant's SCIM resources (POST, PUT, PATCH, DELETE, Bulk).
     ScimWrite,
+    /// The tenant admin's part of the admin API (`/admin/v1/tenants/{slug}/...` settings,
+    /// roles, mappings, teams, members' access, webhook), for the tenant's own slug only.
+    /// Never granted by default: a client has it only when registered with it.
+    Admin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 2] = [Scope::ScimRead, Scope::ScimWrite];
+    pub const ALL: [Scope; 3] = [Scope::ScimRead, Scope::ScimWrite, Scope::Admin];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::ScimRead => "scim:read",
             Self::ScimWrite => "scim:write",
+            Self::Admin => "admin",
         }
     }
 
@@ -34,6 +39,7 @@ impl Scope {
         match self {
             Self::ScimRead => 1,
             Self::ScimWrite => 2,
+            Self::Admin => 4,
         }
     }
 }
@@ -51,7 +57,7 @@ pub struct ScopeSet(u8);
 /// Why a scope string was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScopeError {
-    #[error("unknown scope {0:?} (known: scim:read, scim:write)")]
+    #[error("unknown scope {0:?} (known: scim:read, scim:write, admin)")]
     Unknown(String),
     #[error("scope {0:?} is not allowed for this client")]
     NotAllowed(String),
@@ -64,9 +70,14 @@ impl ScopeSet {
         Self(0)
     }
 
-    /// Every scope: what a static SCIM token carries.
+    /// Every scope.
     pub fn all() -> Self {
         Scope::ALL.into_iter().collect()
+    }
+
+    /// The SCIM scopes: what a static SCIM token carries and a client gets by default.
+    pub fn scim() -> Self {
+        [Scope::ScimRead, Scope::ScimWrite].into_iter().collect()
     }
 
     pub fn contains(self, scope: Scope) -> bool {
@@ -239,8 +250,8 @@ mod tests {
     #[test]
     fn unknown_and_empty_scopes_are_refused() {
         assert_eq!(
-            ScopeSet::parse("scim:read admin"),
-            Err(ScopeError::Unknown("admin".into()))
+            ScopeSet::parse("scim:read root"),
+            Err(ScopeError::Unknown("root".into()))
         );
         assert_eq!(ScopeSet::parse(" "), Err(ScopeError::Empty));
         assert_eq!(

@@ -401,6 +401,13 @@ async fn part_states(
                 limiter,
                 default_overlap_seconds: settings.oauth.secret_rotation_overlap_seconds,
                 on_revoke,
+                tenant_auth: scim_auth.clone(),
+                jobs: services.queue.clone(),
+                consumer: services.consumer.clone(),
+                secrets: services
+                    .kek
+                    .clone()
+                    .ok_or_else(|| anyhow::anyhow!("the admin API needs the key-encryption key"))?,
             }),
         ))
     } else {

@@ -573,7 +573,7 @@ async fn client_command(
             let t = tenant_by_slug(services, &tenant).await?;
             let scopes = match scope {
                 Some(s) => ScopeSet::parse(&s)?,
-                None => ScopeSet::all(),
+                None => ScopeSet::scim(),
             };
             let (client, secret) =
                 registry::create(store, &services.hasher, &t.id, &name, scopes).await?;

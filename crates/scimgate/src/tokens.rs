@@ -72,7 +72,7 @@ impl StaticTokens {
         let principal = Principal {
             tenant,
             credential_id: record.id.to_string(),
-            scopes: ScopeSet::all(),
+            scopes: ScopeSet::scim(),
         };
         // Never trust a token past its own expiry.
         let left = record.expires.map(|e| {

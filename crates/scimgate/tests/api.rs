@@ -31,6 +31,8 @@ mod preconditions;
 mod projection;
 #[path = "api/search_bulk.rs"]
 mod search_bulk;
+#[path = "api/tenant_admin.rs"]
+mod tenant_admin;
 #[path = "api/tenant_rules.rs"]
 mod tenant_rules;
 #[path = "api/user_lists.rs"]

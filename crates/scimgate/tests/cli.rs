@@ -293,7 +293,7 @@ fn client_commands_show_the_secret_once_and_rotate_and_revoke() {
 
     let out = scimgate(
         &dir,
-        &["client", "create", "--tenant", "acme", "--scope", "admin"],
+        &["client", "create", "--tenant", "acme", "--scope", "root"],
         &[],
     );
     assert!(!out.status.success());

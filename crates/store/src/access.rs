@@ -8,7 +8,9 @@ use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use scimgate_domain::access::{Mapping, Project, RoleCatalogue, Team, Workspace};
 use scimgate_domain::ids::{MappingId, MemberId, TeamId, TenantId, WorkspaceId};
 use scimgate_domain::member::{Member, MemberState};
-use scimgate_domain::ports::{AccessStore, EventRecord, StoreError, StoredAccess, WebhookEndpoint};
+use scimgate_domain::ports::{
+    AccessStore, AccessView, EventRecord, StoreError, StoredAccess, WebhookEndpoint,
+};
 use scimgate_domain::time::Timestamp;
 
 use crate::access_rows::{
@@ -385,6 +387,41 @@ impl AccessStore for DbStore {
                 .select(AccessRow::as_select()).first(conn).await.optional().map_err(DbError::from)
         });
         Ok(r?.map(AccessRow::into_domain).transpose()?)
+    }
+
+    async fn access_views(
+        &self,
+        tenant: &TenantId,
+        ids: &[MemberId],
+    ) -> Result<Vec<AccessView>, StoreError> {
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            let versions: Result<Vec<(String, i64, i64)>, DbError> = with_conn!(self, conn => {
+                members::table.filter(members::tenant_id.eq(tenant.as_str()))
+                    .filter(members::id.eq_any(chunk))
+                    .select((members::id, members::access_version, members::synced_version))
+                    .load::<(String, i64, i64)>(conn).await.map_err(DbError::from)
+            });
+            let stored: Result<Vec<AccessRow>, DbError> = with_conn!(self, conn => {
+                member_access::table.filter(member_access::tenant_id.eq(tenant.as_str()))
+                    .filter(member_access::member_id.eq_any(chunk))
+                    .select(AccessRow::as_select()).load(conn).await.map_err(DbError::from)
+            });
+            let (versions, stored) = (versions?, stored?);
+            let mut stored: std::collections::HashMap<String, AccessRow> = stored
+                .into_iter()
+                .map(|a| (a.member_id.clone(), a))
+                .collect();
+            for (id, access_version, synced_version) in versions {
+                out.push(AccessView {
+                    stored: stored.remove(&id).map(AccessRow::into_domain).transpose()?,
+                    member_id: MemberId::from_raw(id),
+                    current: synced_version >= access_version,
+                });
+            }
+        }
+        Ok(out)
     }
 
     async fn seats_taken(&self, tenant: &TenantId) -> Result<u64, StoreError> {

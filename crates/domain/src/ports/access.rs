@@ -26,6 +26,15 @@ pub struct StoredAccess {
     pub updated: Timestamp,
 }
 
+/// What the host application reads of a member's access: the stored access (None until the
+/// worker first computed it) and whether it is current (no change still being applied).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessView {
+    pub member_id: MemberId,
+    pub stored: Option<StoredAccess>,
+    pub current: bool,
+}
+
 /// A change event, written to the outbox in the transaction that makes the change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEvent {
@@ -193,6 +202,13 @@ pub trait AccessStore: Send + Sync {
         tenant: &TenantId,
         member: &MemberId,
     ) -> Result<Option<StoredAccess>, StoreError>;
+    /// The access views of the tenant's members among `ids` (others are left out), in no
+    /// particular order.
+    async fn access_views(
+        &self,
+        tenant: &TenantId,
+        ids: &[MemberId],
+    ) -> Result<Vec<AccessView>, StoreError>;
     /// Members who take a seat now (active with a role; SEMANTICS 10).
     async fn seats_taken(&self, tenant: &TenantId) -> Result<u64, StoreError>;
     /// The host application reports a sign-in: records the first one and, for a member not
