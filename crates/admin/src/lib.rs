@@ -34,6 +34,7 @@ use scimgate_domain::tenant::Tenant;
 use scimgate_scim::{AuthFailure, Authenticator};
 
 pub use error::Problem;
+pub use settings::change_settings;
 
 /// The OpenAPI 3.1 document of this API, served at `/admin/v1/openapi.json`.
 pub const OPENAPI: &str = include_str!("../../../docs/openapi/admin.json");
@@ -60,28 +61,33 @@ pub struct AdminState {
     pub secrets: Arc<dyn SecretBox>,
 }
 
-impl AdminState {
-    /// Tells the worker the tenant's access must be recomputed. A failed enqueue is only
-    /// logged: the write bumped the members' access versions, so the sweeper finds them.
-    pub async fn announce(&self, tenant: &Tenant) {
-        let job = Job {
-            tenant: tenant.id.clone(),
-            kind: JobKind::Tenant,
-            id: tenant.id.to_string(),
-            version: 0,
-            traceparent: None,
-        };
-        if let Err(e) = self.jobs.enqueue(&job).await {
-            tracing::warn!(tenant = %tenant.slug, error = %e, "could not enqueue a tenant sync job; the sweeper will pick the change up");
-        }
-    }
-}
-
 impl std::fmt::Debug for AdminState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdminState")
             .field("enabled", &self.operator_token.is_some())
             .finish_non_exhaustive()
+    }
+}
+
+impl AdminState {
+    /// Tells the worker the tenant's access must be recomputed.
+    pub async fn announce(&self, tenant: &Tenant) {
+        announce(self.jobs.as_ref(), tenant).await;
+    }
+}
+
+/// Enqueues a tenant sync job. A failed enqueue is only logged: the write bumped the members'
+/// access versions, so the sweeper finds them.
+pub async fn announce(jobs: &dyn JobQueue, tenant: &Tenant) {
+    let job = Job {
+        tenant: tenant.id.clone(),
+        kind: JobKind::Tenant,
+        id: tenant.id.to_string(),
+        version: 0,
+        traceparent: None,
+    };
+    if let Err(e) = jobs.enqueue(&job).await {
+        tracing::warn!(tenant = %tenant.slug, error = %e, "could not enqueue a tenant sync job; the sweeper will pick the change up");
     }
 }
 

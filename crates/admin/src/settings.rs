@@ -4,8 +4,11 @@
 
 use actix_web::{HttpResponse, web};
 use scimgate_domain::access::{MappingKind, OrgTarget, ProjectRole, RoleCatalogue, RoleDef};
-use scimgate_domain::ports::ListQuery;
-use scimgate_domain::tenant::{ActivateOn, DeleteBehaviour, TenantSettings, UniqueIdentifier};
+use scimgate_domain::jobs::JobQueue;
+use scimgate_domain::ports::{ListQuery, Store};
+use scimgate_domain::tenant::{
+    ActivateOn, DeleteBehaviour, Tenant, TenantSettings, UniqueIdentifier,
+};
 use scimgate_domain::time::Timestamp;
 use serde::Deserialize;
 
@@ -72,11 +75,10 @@ impl SettingsPatch {
 }
 
 /// Whether the tenant has any member (SCIM-managed or not).
-async fn has_members(st: &AdminState, who: &TenantAdmin) -> Result<bool, Problem> {
-    let page = st
-        .store
+async fn has_members(store: &dyn Store, tenant: &Tenant) -> Result<bool, Problem> {
+    let page = store
         .list_members(
-            &who.tenant.id,
+            &tenant.id,
             &ListQuery {
                 filter: None,
                 sort: None,
@@ -88,17 +90,18 @@ async fn has_members(st: &AdminState, who: &TenantAdmin) -> Result<bool, Problem
     Ok(page.total > 0)
 }
 
-pub async fn patch(
-    who: TenantAdmin,
-    st: web::Data<AdminState>,
-    body: web::Bytes,
-) -> Result<HttpResponse, Problem> {
-    let patch: SettingsPatch = json_body(&body)?;
-    let before = who.tenant.settings.clone();
-    let mut after = before.clone();
-    patch.apply(&mut after);
-
-    let catalogue = st.store.catalogue(&who.tenant.id).await?;
+/// Checks and stores new settings for `tenant` (the admin API and the CLI both change
+/// settings through this): the default initial role must be in the catalogue, the unique
+/// identifier changes only while there are no members; turning team sync off unlinks every
+/// team; a change that can move access bumps every member and tells the worker.
+pub async fn change_settings(
+    store: &dyn Store,
+    jobs: &dyn JobQueue,
+    tenant: &Tenant,
+    after: TenantSettings,
+) -> Result<TenantSettings, Problem> {
+    let before = &tenant.settings;
+    let catalogue = store.catalogue(&tenant.id).await?;
     if !catalogue.has_role(&after.default_initial_role) {
         return Err(Problem::bad_request(format!(
             "defaultInitialRole {:?} is not an organization role of the catalogue ({})",
@@ -108,31 +111,41 @@ pub async fn patch(
     }
     // Every member's stored identifier key was computed with the current setting: changing
     // it under existing members would make them unfindable (SEMANTICS 1).
-    if after.unique_identifier != before.unique_identifier && has_members(&st, &who).await? {
+    if after.unique_identifier != before.unique_identifier && has_members(store, tenant).await? {
         return Err(Problem::conflict(
             "uniqueIdentifier can change only while the tenant has no members: every \
              member's identifier was computed with the current setting",
         ));
     }
-    if after == before {
-        return Ok(HttpResponse::Ok().json(&after));
+    if after == *before {
+        return Ok(after);
     }
-    st.store
-        .update_tenant_settings(&who.tenant.id, &after)
-        .await?;
+    store.update_tenant_settings(&tenant.id, &after).await?;
     if before.team_sync && !after.team_sync {
         // SEMANTICS 19: turning team sync off keeps every team and makes it editable.
-        let n = st
-            .store
-            .unlink_all_teams(&who.tenant.id, Timestamp::now())
-            .await?;
-        tracing::info!(tenant = %who.tenant.slug, teams = n, "team sync off: unlinked every team");
+        let n = store.unlink_all_teams(&tenant.id, Timestamp::now()).await?;
+        tracing::info!(tenant = %tenant.slug, teams = n, "team sync off: unlinked every team");
     }
-    if access_relevant(&before, &after) {
-        st.store.bump_tenant_access(&who.tenant.id).await?;
-        st.announce(&who.tenant).await;
+    if access_relevant(before, &after) {
+        store.bump_tenant_access(&tenant.id).await?;
+        crate::announce(jobs, tenant).await;
     }
-    tracing::info!(tenant = %who.tenant.slug, caller = %who.caller, "changed the tenant settings");
+    Ok(after)
+}
+
+pub async fn patch(
+    who: TenantAdmin,
+    st: web::Data<AdminState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Problem> {
+    let patch: SettingsPatch = json_body(&body)?;
+    let mut after = who.tenant.settings.clone();
+    patch.apply(&mut after);
+    let changed = after != who.tenant.settings;
+    let after = change_settings(st.store.as_ref(), st.jobs.as_ref(), &who.tenant, after).await?;
+    if changed {
+        tracing::info!(tenant = %who.tenant.slug, caller = %who.caller, "changed the tenant settings");
+    }
     Ok(HttpResponse::Ok().json(&after))
 }
 

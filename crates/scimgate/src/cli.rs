@@ -6,11 +6,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use scimgate_admin::change_settings;
 use scimgate_authz::registry::{self, client_json, key_json, tenant_json, token_json};
 use scimgate_domain::ids::{ClientId, TenantId, TokenId};
 use scimgate_domain::oauth::{ClientRecord, ScopeSet};
 use scimgate_domain::ports::{ClientStore as _, KeyStore as _, TenantStore as _, TokenStore as _};
-use scimgate_domain::tenant::{DeleteBehaviour, Slug, Tenant, TenantSettings, UniqueIdentifier};
+use scimgate_domain::tenant::{
+    ActivateOn, DeleteBehaviour, Slug, Tenant, TenantSettings, UniqueIdentifier,
+};
 use scimgate_domain::time::Timestamp;
 use serde_json::json;
 
@@ -180,6 +183,62 @@ impl SettingsArgs {
     }
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ActivateArg {
+    Provision,
+    #[value(name = "first_sign_in", alias = "first-sign-in")]
+    FirstSignIn,
+}
+
+/// The access settings, checked as the admin API checks them (`PATCH .../settings`).
+#[derive(Debug, Args)]
+struct AccessArgs {
+    /// Every pushed group creates or links a team (SEMANTICS 19); off unlinks every team.
+    #[arg(long)]
+    team_sync: Option<bool>,
+    /// The role of a member no mapped group and no `role` attribute places.
+    #[arg(long)]
+    default_initial_role: Option<String>,
+    /// At most this many members take a seat; `none` for no limit.
+    #[arg(long, value_parser = parse_seat_limit)]
+    seat_limit: Option<SeatLimit>,
+    /// When a new member gets access: at once, or at its first sign-in.
+    #[arg(long)]
+    activate_on: Option<ActivateArg>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SeatLimit(Option<u64>);
+
+fn parse_seat_limit(s: &str) -> Result<SeatLimit, String> {
+    if s.eq_ignore_ascii_case("none") {
+        return Ok(SeatLimit(None));
+    }
+    s.parse::<u64>()
+        .map(|n| SeatLimit(Some(n)))
+        .map_err(|_| format!("a seat limit is a whole number or `none`, not {s:?}"))
+}
+
+impl AccessArgs {
+    fn apply(&self, s: &mut TenantSettings) {
+        if let Some(v) = self.team_sync {
+            s.team_sync = v;
+        }
+        if let Some(v) = &self.default_initial_role {
+            s.default_initial_role.clone_from(v);
+        }
+        if let Some(SeatLimit(v)) = self.seat_limit {
+            s.seat_limit = v;
+        }
+        if let Some(a) = self.activate_on {
+            s.activate_on = match a {
+                ActivateArg::Provision => ActivateOn::Provision,
+                ActivateArg::FirstSignIn => ActivateOn::FirstSignIn,
+            };
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum TenantCommand {
     /// Create a tenant.
@@ -208,6 +267,8 @@ enum TenantCommand {
         slug: String,
         #[command(flatten)]
         settings: SettingsArgs,
+        #[command(flatten)]
+        access: AccessArgs,
         #[arg(long)]
         json: bool,
     },
@@ -435,14 +496,16 @@ async fn tenant_command(services: &Services, cmd: TenantCommand) -> anyhow::Resu
         TenantCommand::Settings {
             slug,
             settings,
+            access,
             json,
         } => {
             let mut t = tenant_by_slug(services, &slug).await?;
-            settings.apply(&mut t.settings);
-            services
-                .db
-                .update_tenant_settings(&t.id, &t.settings)
-                .await?;
+            let mut after = t.settings.clone();
+            settings.apply(&mut after);
+            access.apply(&mut after);
+            t.settings = change_settings(services.db.as_ref(), services.queue.as_ref(), &t, after)
+                .await
+                .map_err(|p| anyhow::anyhow!("{}", p.detail))?;
             if json {
                 println!("{}", tenant_json(&t));
             } else {

@@ -96,6 +96,55 @@ fn tenant_and_token_commands_print_one_json_object_on_the_last_line() {
     ));
     assert_eq!(changed["settings"]["uniqueIdentifier"], "userName");
     assert_eq!(changed["settings"]["deleteBehaviour"], "remove");
+    let access = last_json(&scimgate(
+        &dir,
+        &[
+            "tenant",
+            "settings",
+            "acme",
+            "--team-sync",
+            "true",
+            "--default-initial-role",
+            "annotator",
+            "--seat-limit",
+            "25",
+            "--activate-on",
+            "first_sign_in",
+            "--json",
+        ],
+        &[],
+    ));
+    assert_eq!(access["settings"]["teamSync"], true);
+    assert_eq!(access["settings"]["defaultInitialRole"], "annotator");
+    assert_eq!(access["settings"]["seatLimit"], 25);
+    assert_eq!(access["settings"]["activateOn"], "first_sign_in");
+    // The same checks as the admin API: the role must be in the catalogue.
+    let out = scimgate(
+        &dir,
+        &[
+            "tenant",
+            "settings",
+            "acme",
+            "--default-initial-role",
+            "pilot",
+        ],
+        &[],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an organization role"));
+    let none = last_json(&scimgate(
+        &dir,
+        &[
+            "tenant",
+            "settings",
+            "acme",
+            "--seat-limit",
+            "none",
+            "--json",
+        ],
+        &[],
+    ));
+    assert_eq!(none["settings"]["seatLimit"], Value::Null);
 
     let revoked = last_json(&scimgate(&dir, &["token", "revoke", id, "--json"], &[]));
     assert_eq!(revoked["revoked"], true);

@@ -165,6 +165,12 @@ async fn mappings_team_sync_and_sign_in_through_the_admin_api() {
         let bob = app.scim.create_user(&user("bob", "Bob", "B", "bob@acme.example")).await;
         app.scim.create_group(&group("Admins", &[&alice, &bob])).await;
 
+        // Members' identifier keys were computed with the current setting: it stays.
+        let r = op(&app, Method::PATCH, "/acme/settings", Some(json!({ "uniqueIdentifier": "userName" })))
+            .await
+            .expect(409);
+        assert!(r.body["detail"].as_str().unwrap().contains("no members"), "{}", r.text);
+
         // Not activated: the role and project are pending, no seat is taken.
         let a = member_when(&app, &alice, |m| {
             m["synced"] == true && m["access"]["role"] == "admin" && m["access"]["teams"].as_array().is_some_and(|t| t.len() == 1)
