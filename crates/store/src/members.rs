@@ -5,8 +5,10 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use scimgate_domain::ids::{MemberId, TenantId};
 use scimgate_domain::member::{Member, MemberKeys};
-use scimgate_domain::ports::{ListQuery, MemberStore, Page, StoreError};
+use scimgate_domain::ports::{AccessStore as _, ListQuery, MemberStore, Page, StoreError};
+use scimgate_domain::time::Timestamp;
 
+use crate::access_rows::EventRow;
 use crate::attrs::Target;
 use crate::bump;
 use crate::connection::{DbStore, with_conn};
@@ -14,7 +16,7 @@ use crate::error::DbError;
 use crate::filter_sql;
 use crate::paging::PageRow;
 use crate::rows::{CountRow, MEMBER_COLUMNS, MemberRow, MemberValueRow, MemberWrite};
-use crate::schema::{member_values, members};
+use crate::schema::{events, member_values, members};
 use crate::sql::SqlFrag;
 
 /// `SeatLimit` when `limit` members already take a seat.
@@ -180,10 +182,28 @@ impl MemberStore for DbStore {
         r.map_err(StoreError::from)
     }
 
+    /// Removes the member (its team memberships and stored access go with it) and writes a
+    /// `member.removed` event in the same transaction, so the host application hears of it.
     async fn delete_member(&self, tenant: &TenantId, id: &MemberId) -> Result<bool, StoreError> {
+        let deliver = self
+            .webhook_endpoint(tenant)
+            .await?
+            .is_some_and(|w| w.enabled);
+        let at = Timestamp::now();
         let r: Result<usize, DbError> = with_conn!(self, conn => {
-            diesel::delete(members::table.filter(members::id.eq(id.as_str())).filter(members::tenant_id.eq(tenant.as_str())))
-                .execute(conn).await.map_err(DbError::from)
+            conn.transaction::<_, DbError, _>(async move |conn| {
+                let user_name: Option<String> = members::table
+                    .filter(members::id.eq(id.as_str()))
+                    .filter(members::tenant_id.eq(tenant.as_str()))
+                    .select(members::user_name).first(conn).await.optional()?;
+                let Some(user_name) = user_name else { return Ok(0) };
+                let n = diesel::delete(members::table.filter(members::id.eq(id.as_str())).filter(members::tenant_id.eq(tenant.as_str())))
+                    .execute(conn).await?;
+                let data = serde_json::json!({ "id": id.as_str(), "userName": user_name });
+                let ev = EventRow::new(tenant.as_str(), "member.removed", &data, at, deliver)?;
+                diesel::insert_into(events::table).values(&ev).execute(conn).await?;
+                Ok(n)
+            }).await
         });
         Ok(r? > 0)
     }

@@ -38,7 +38,7 @@ pub struct AccessView {
 /// A change event, written to the outbox in the transaction that makes the change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEvent {
-    /// `member.created`, `member.updated`, `member.deactivated`, `access.changed`,
+    /// `member.created`, `member.updated`, `member.deactivated`, `member.removed`, `access.changed`,
     /// `team.created`, `team.updated`, `team.unlinked`.
     pub event_type: &'static str,
     /// The event's `data` object (JSON).

@@ -233,3 +233,46 @@ async fn mappings_team_sync_and_sign_in_through_the_admin_api() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn removing_a_member_is_an_event_for_the_host_application() {
+    for_each_backend(|app| async move {
+        op(
+            &app,
+            Method::PATCH,
+            "/acme/settings",
+            Some(json!({ "deleteBehaviour": "remove" })),
+        )
+        .await
+        .expect(200);
+        let carol = app
+            .scim
+            .create_user(&user("carol", "Carol", "C", "carol@acme.example"))
+            .await;
+        member_when(&app, &carol, |m| m["synced"] == true).await;
+        app.scim
+            .delete(&format!("/Users/{carol}"))
+            .await
+            .expect(204);
+        op(&app, Method::GET, &format!("/acme/members/{carol}"), None)
+            .await
+            .expect(404);
+        let ev = op(&app, Method::GET, "/acme/events", None)
+            .await
+            .expect(200);
+        let removed: Vec<&Value> = ev.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "member.removed")
+            .collect();
+        assert_eq!(removed.len(), 1, "{}", ev.text);
+        assert_eq!(
+            removed[0]["data"],
+            json!({ "id": carol, "userName": "carol" })
+        );
+        // No endpoint is set: it stays in the log as undelivered.
+        assert_eq!(removed[0]["status"], "undelivered");
+    })
+    .await;
+}
