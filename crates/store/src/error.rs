@@ -14,6 +14,10 @@ pub enum DbError {
     Domain(#[from] StoreError),
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// Rows the transaction must write are being written by another one, and it chose not to
+    /// wait for them (the caller retries later).
+    #[error("rows are being written by another transaction")]
+    Busy,
 }
 
 /// Names the unique key a constraint violation is about, from the constraint name (PostgreSQL)

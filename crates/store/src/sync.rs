@@ -217,6 +217,7 @@ impl SyncStore for DbStore {
         let name = group.display_name.clone();
         let name_lc = name.to_lowercase();
         let version = group.version;
+        let postgres = matches!(self.backend, crate::connection::Backend::Postgres(_));
         let r: Result<TeamReconcile, DbError> = with_conn!(self, conn => {
             conn.transaction::<_, DbError, _>(async move |conn| {
                 let n = diesel::update(groups::table.filter(groups::id.eq(&g))
@@ -302,6 +303,28 @@ impl SyncStore for DbStore {
                     .sql(") RETURNING member_id AS id");
                 let removed = remove.load::<IdRow>(conn).await?;
                 let changed: Vec<String> = added.iter().chain(&removed).map(|r| r.id.clone()).collect();
+                // PostgreSQL: take the member rows to bump without waiting (`SKIP LOCKED`), and
+                // give the whole reconcile up if one is being written. Waiting here, holding the
+                // group, the team and the rows taken so far, while a SCIM write holding some of
+                // these rows waits for ours, is a deadlock whose victim may be the IdP's request
+                // (found by the fault tests). Given up, the group stays behind and comes back
+                // with the next job or sweep. (apply_access skips such rows the same way.)
+                if postgres && !changed.is_empty() {
+                    let mut ids = changed.clone();
+                    ids.sort();
+                    ids.dedup();
+                    let mut locked = 0;
+                    for chunk in ids.chunks(CHUNK) {
+                        let mut q = SqlFrag::new("SELECT id FROM members WHERE tenant_id = ");
+                        q.text(t.as_str()).sql(" AND id");
+                        in_list(&mut q, chunk);
+                        q.sql(" ORDER BY id FOR NO KEY UPDATE SKIP LOCKED");
+                        locked += q.load::<IdRow>(conn).await?.len();
+                    }
+                    if locked < ids.len() {
+                        return Err(DbError::Busy);
+                    }
+                }
                 for q in bump::members(&t, &changed) {
                     q.execute(conn).await?;
                 }
@@ -315,7 +338,11 @@ impl SyncStore for DbStore {
                 Ok(TeamReconcile { team: Some(TeamId::from_raw(team_id)), members_changed: changed.len() as u64, applied: true })
             }).await
         });
-        Ok(r?)
+        match r {
+            // Rolled back, nothing written: the group is still behind.
+            Err(DbError::Busy) => Ok(TeamReconcile::default()),
+            other => Ok(other?),
+        }
     }
 
     async fn unlink_orphan_teams(
@@ -433,18 +460,35 @@ impl SyncStore for DbStore {
                 .or_default()
                 .push(u.member_id.to_string());
         }
+        // PostgreSQL: the compare-and-set takes only the member rows nobody else is writing
+        // (`SKIP LOCKED`). A worker that waited for them would hold the rows it had already
+        // taken while a SCIM write (or another worker) held these and waited for its rows:
+        // a deadlock, whose victim could be the IdP's request (a 500; found by the fault
+        // tests). A member skipped here stays behind, so the next pass applies it; one being
+        // written by SCIM is bumped by that write anyway. SQLite has no row locks: the
+        // transaction's first write takes the whole database, so nothing waits in between.
+        let postgres = matches!(self.backend, crate::connection::Backend::Postgres(_));
         let r: Result<Vec<String>, DbError> = with_conn!(self, conn => {
             conn.transaction::<_, DbError, _>(async move |conn| {
                 // Compare-and-set first: the rows stay locked (PostgreSQL) or the database
                 // stays ours (SQLite) until commit, so a second worker on the same change
-                // finds it synced and writes nothing.
+                // finds it synced (or locked) and writes nothing.
                 let mut won: Vec<String> = Vec::new();
                 for (version, ids) in &by_version {
                     for chunk in ids.chunks(CHUNK) {
                         let mut q = SqlFrag::new("UPDATE members SET synced_version = ");
-                        q.bigint(*version).sql(" WHERE tenant_id = ").text(t.as_str())
-                            .sql(" AND synced_version < ").bigint(*version).sql(" AND id");
-                        in_list(&mut q, chunk);
+                        q.bigint(*version);
+                        if postgres {
+                            q.sql(" WHERE id IN (SELECT id FROM members WHERE tenant_id = ")
+                                .text(t.as_str())
+                                .sql(" AND synced_version < ").bigint(*version).sql(" AND id");
+                            in_list(&mut q, chunk);
+                            q.sql(" FOR NO KEY UPDATE SKIP LOCKED)");
+                        } else {
+                            q.sql(" WHERE tenant_id = ").text(t.as_str())
+                                .sql(" AND synced_version < ").bigint(*version).sql(" AND id");
+                            in_list(&mut q, chunk);
+                        }
                         q.sql(" RETURNING id");
                         won.extend(q.load::<IdRow>(conn).await?.into_iter().map(|r| r.id));
                     }

@@ -17,7 +17,7 @@ pub struct SyncStats {
     pub teams_unlinked: u64,
     /// Members recomputed and applied by this worker.
     pub members: u64,
-    /// Members another worker applied first (or that changed again meanwhile).
+    /// Members another worker applied first, or being written meanwhile (they come back).
     pub skipped: u64,
 }
 
@@ -97,7 +97,8 @@ pub async fn sync_tenant(store: &dyn Store, tenant: &TenantId) -> Result<SyncSta
             stats.groups += u64::from(r.applied);
         }
         if !progressed {
-            // Another worker holds them (or they changed again): the next job retries.
+            // Another worker applied them, or their members are being written right now:
+            // they stay behind, and the next job (or sweep) retries.
             break;
         }
     }

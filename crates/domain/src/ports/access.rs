@@ -247,7 +247,9 @@ pub trait SyncStore: Send + Sync {
     async fn groups_behind(&self, tenant: &TenantId, limit: u64) -> Result<Vec<Group>, StoreError>;
     /// Links, creates or updates the team of `group` (team sync on) and makes its membership
     /// the group's; marks the group synced at `group.version`. One transaction; a no-op
-    /// (`applied: false`) when that version was synced already.
+    /// (`applied: false`) when that version was synced already, or when members it must mark
+    /// behind are being written by another transaction (it never waits for them: the group
+    /// stays behind and comes back).
     async fn reconcile_group(
         &self,
         group: &Group,
@@ -269,8 +271,10 @@ pub trait SyncStore: Send + Sync {
     ) -> Result<Vec<MemberBehind>, StoreError>;
     /// In one transaction: for each update whose access version is still ahead of the
     /// member's synced version, stores the access, writes the events `rule` asks for, and
-    /// marks the member synced. Returns the members applied (others were applied already by
-    /// another worker, or changed again and will come back).
+    /// marks the member synced. Never waits for a member row another transaction is writing:
+    /// such a member is skipped and stays behind. Returns the members applied (others were
+    /// applied already by another worker, are being written, or changed again: those come
+    /// back).
     async fn apply_access(
         &self,
         tenant: &TenantId,
