@@ -181,14 +181,22 @@ impl Services {
 
     /// Starts the team-sync worker on this runtime; it stops when [`Self::stop`] is called.
     pub fn spawn_worker(&self, settings: &Settings) -> tokio::task::JoinHandle<()> {
-        let worker = Worker {
-            store: self.store(),
-            queue: self.sweep_queue.clone(),
-            consumer: self.consumer.clone(),
-            config: WorkerConfig {
-                sweep_every: Duration::from_secs(settings.sync.sweep_seconds.max(1)),
-                ..WorkerConfig::default()
-            },
+        let make_worker = {
+            let (store, queue, consumer) = (
+                self.store(),
+                self.sweep_queue.clone(),
+                self.consumer.clone(),
+            );
+            let sweep_every = Duration::from_secs(settings.sync.sweep_seconds.max(1));
+            move || Worker {
+                store: store.clone(),
+                queue: queue.clone(),
+                consumer: consumer.clone(),
+                config: WorkerConfig {
+                    sweep_every,
+                    ..WorkerConfig::default()
+                },
+            }
         };
         match &self.kek {
             Some(kek) => match WebhookSender::new(SenderConfig::default()) {
@@ -210,7 +218,21 @@ impl Services {
                 "security.key_encryption_key is not set: webhook secrets cannot be read, so webhooks are not delivered"
             ),
         }
-        tokio::spawn(worker.run(self.shutdown.subscribe()))
+        // Supervised: a panic in one sync (a bug) restarts the worker instead of leaving a
+        // process that answers /healthz but syncs nothing; the unacked jobs come back.
+        let shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                let run = tokio::spawn(make_worker().run(shutdown.subscribe()));
+                match run.await {
+                    Err(e) if e.is_panic() && !*shutdown.borrow() => {
+                        tracing::error!(error = %e, "the sync worker panicked; restarting it in 1 s");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                    _ => break,
+                }
+            }
+        })
     }
 
     /// Asks the worker to finish its batch and stop.
