@@ -11,6 +11,7 @@ mod clients;
 mod error;
 mod keys;
 mod members;
+mod routes;
 mod settings;
 mod sync;
 mod teams;
@@ -34,6 +35,7 @@ use scimgate_domain::tenant::Tenant;
 use scimgate_scim::{AuthFailure, Authenticator};
 
 pub use error::Problem;
+pub use routes::configure;
 pub use settings::change_settings;
 
 /// The OpenAPI 3.1 document of this API, served at `/admin/v1/openapi.json`.
@@ -256,183 +258,4 @@ async fn method_not_allowed() -> Result<HttpResponse, Problem> {
         "Method Not Allowed",
         "method not allowed on this endpoint",
     ))
-}
-
-/// Mounts the admin API. The caller registers `AdminState` as app data.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    use actix_web::web::{delete, get, patch, post, put, resource, scope, to};
-    let nope = || to(method_not_allowed);
-    cfg.service(
-        scope("/admin/v1")
-            .app_data(web::PayloadConfig::new(64 * 1024))
-            .service(
-                resource("/openapi.json")
-                    .route(get().to(openapi))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants")
-                    .route(get().to(tenants::list))
-                    .route(post().to(tenants::create))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}")
-                    .route(get().to(tenants::show))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/disconnect-scim")
-                    .route(post().to(tenants::disconnect))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/clients")
-                    .route(get().to(clients::list))
-                    .route(post().to(clients::create))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/clients/{client_id}")
-                    .route(get().to(clients::show))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/clients/{client_id}/rotate")
-                    .route(post().to(clients::rotate))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/clients/{client_id}/revoke")
-                    .route(post().to(clients::revoke))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/tokens")
-                    .route(get().to(clients::list_tokens))
-                    .route(post().to(clients::create_token))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/tokens/{token_id}/revoke")
-                    .route(post().to(clients::revoke_token))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/settings")
-                    .route(get().to(settings::show))
-                    .route(patch().to(settings::patch))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/roles")
-                    .route(get().to(settings::roles))
-                    .route(put().to(settings::put_roles))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/mappings")
-                    .route(get().to(access::list_mappings))
-                    .route(post().to(access::create_mapping))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/mappings/{id}")
-                    .route(delete().to(access::delete_mapping))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/workspaces")
-                    .route(get().to(access::list_workspaces))
-                    .route(post().to(access::create_workspace))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/workspaces/{id}")
-                    .route(delete().to(access::delete_workspace))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/projects")
-                    .route(get().to(access::list_projects))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/projects/{key}")
-                    .route(put().to(access::put_project))
-                    .route(delete().to(access::delete_project))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/teams")
-                    .route(get().to(teams::list))
-                    .route(post().to(teams::create))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/teams/{id}")
-                    .route(get().to(teams::show))
-                    .route(patch().to(teams::patch))
-                    .route(delete().to(teams::delete))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/members")
-                    .route(get().to(members::list))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/members/{id}")
-                    .route(get().to(members::show))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/members/{id}/sign-in")
-                    .route(post().to(members::sign_in))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/dead-letters")
-                    .route(get().to(sync::dead_letters))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/dead-letters/{id}")
-                    .route(delete().to(sync::discard))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/dead-letters/{id}/requeue")
-                    .route(post().to(sync::requeue))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/webhook")
-                    .route(get().to(sync::show_webhook))
-                    .route(put().to(sync::put_webhook))
-                    .route(delete().to(sync::delete_webhook))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/webhook/rotate-secret")
-                    .route(post().to(sync::rotate_secret))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/tenants/{slug}/events")
-                    .route(get().to(sync::events))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/keys")
-                    .route(get().to(keys::list))
-                    .default_service(nope()),
-            )
-            .service(
-                resource("/keys/rotate")
-                    .route(post().to(keys::rotate))
-                    .default_service(nope()),
-            )
-            .default_service(to(not_found)),
-    );
 }
