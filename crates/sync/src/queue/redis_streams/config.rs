@@ -4,6 +4,10 @@ use std::time::Duration;
 
 #[cfg(doc)]
 use super::RedisQueue;
+
+/// The least idle time after which [`RedisQueueConfig::stale_consumer_after`] removes a
+/// consumer by default.
+const MIN_STALE_CONSUMER_AFTER: Duration = Duration::from_secs(10 * 60);
 use crate::queue::{
     DEFAULT_BACKOFF_BASE, DEFAULT_BACKOFF_MAX, DEFAULT_CLAIM_IDLE, DEFAULT_DEAD_LETTER_CAP,
     DEFAULT_MAX_ATTEMPTS,
@@ -26,6 +30,11 @@ pub struct RedisQueueConfig {
     pub claim_idle: Duration,
     /// About how many dead letters are kept (`MAXLEN ~`).
     pub dead_letter_cap: usize,
+    /// A consumer of the group that holds no pending entry and has been idle for longer than
+    /// this is removed from the group: it is a worker that went away (every start adds a
+    /// consumer, named per process). `None`, the default, is ten times `claim_idle` and at least
+    /// ten minutes; see [`Self::stale_consumer_after`].
+    pub stale_consumer_after: Option<Duration>,
     /// How long one command (or connecting) may take before the queue reports itself
     /// unavailable. The blocking read waits its block time plus this.
     pub command_timeout: Duration,
@@ -44,7 +53,20 @@ impl RedisQueueConfig {
             claim_idle: DEFAULT_CLAIM_IDLE,
             dead_letter_cap: DEFAULT_DEAD_LETTER_CAP,
             command_timeout: Duration::from_secs(2),
+            stale_consumer_after: None,
         }
+    }
+
+    /// How long a consumer without pending entries may stay idle before it is removed: the
+    /// configured value, or ten times `claim_idle` and at least ten minutes. Generous on
+    /// purpose: a live consumer interacts at least once per read's block time, and removing
+    /// one by mistake costs nothing (Redis adds it back on its next read).
+    pub fn stale_consumer_after(&self) -> Duration {
+        self.stale_consumer_after.unwrap_or_else(|| {
+            self.claim_idle
+                .saturating_mul(10)
+                .max(MIN_STALE_CONSUMER_AFTER)
+        })
     }
 
     /// A consumer name unique to this process: `hostname-pid-uuid`.
@@ -60,5 +82,21 @@ impl RedisQueueConfig {
             std::process::id(),
             uuid::Uuid::new_v4().simple()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_consumer_is_stale_after_ten_claim_idles_and_at_least_ten_minutes_unless_configured() {
+        let mut config = RedisQueueConfig::new("p:", "c");
+        config.claim_idle = Duration::from_secs(30);
+        assert_eq!(config.stale_consumer_after(), Duration::from_secs(600));
+        config.claim_idle = Duration::from_secs(120);
+        assert_eq!(config.stale_consumer_after(), Duration::from_secs(1200));
+        config.stale_consumer_after = Some(Duration::from_millis(300));
+        assert_eq!(config.stale_consumer_after(), Duration::from_millis(300));
     }
 }

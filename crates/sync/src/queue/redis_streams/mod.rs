@@ -25,7 +25,7 @@ mod retry;
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicI64};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -65,6 +65,8 @@ struct Inner {
     reader: Mutex<Option<MultiplexedConnection>>,
     /// The consumer group is known to exist.
     group_ready: AtomicBool,
+    /// When (ms since the epoch) the next removal of stale consumers is due; 0 on the first read.
+    next_prune_ms: AtomicI64,
 }
 
 impl fmt::Debug for RedisQueue {
@@ -92,6 +94,7 @@ impl RedisQueue {
                 manager: OnceCell::new(),
                 reader: Mutex::new(None),
                 group_ready: AtomicBool::new(false),
+                next_prune_ms: AtomicI64::new(0),
             }),
         }
     }
@@ -220,6 +223,7 @@ impl JobConsumer for RedisQueue {
         let deadline = Instant::now() + block;
         let mut conn = self.conn().await?;
         self.bounded(self.ensure_group(&mut conn)).await?;
+        self.prune_consumers_if_due(&mut conn).await?;
         let mut out = Vec::new();
         loop {
             // 1. Retries that are due go back to the stream (where step 3 reads them).
