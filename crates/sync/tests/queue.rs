@@ -906,6 +906,62 @@ async fn redis_a_queue_pointed_at_a_closed_port_reports_unavailable_quickly() {
     assert!(took < Duration::from_secs(5), "took {took:?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_a_long_idle_consumer_is_removed_from_the_group_unless_it_holds_pending_entries() {
+    // claim_idle stays at 30 s, so nothing is reclaimed while the test runs.
+    let backend = RedisBackend::start(Settings::default()).await;
+    let stale_after = Duration::from_millis(300);
+    let consumer = |name: &str| {
+        let mut config = backend.config(name);
+        config.stale_consumer_after = Some(stale_after);
+        RedisQueue::new(backend.client.clone(), config)
+    };
+
+    // A worker that went away holding a job: its entry is pending until XAUTOCLAIM moves it.
+    let holding = consumer("gone-holding");
+    holding.enqueue(&member("m1")).await.unwrap();
+    let held = holding.next_batch(1, LONG).await.unwrap();
+    assert_eq!(held.len(), 1);
+    // A worker that went away after finishing its job: nothing pending.
+    let finished = consumer("gone-finished");
+    finished.enqueue(&member("m2")).await.unwrap();
+    let done = finished.next_batch(10, LONG).await.unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].job, member("m2"));
+    finished.ack(&done).await.unwrap();
+
+    tokio::time::sleep(stale_after * 2).await;
+    // A new worker's first read removes the stale consumer, not the one holding an entry.
+    let fresh = consumer("worker-new");
+    fresh.enqueue(&member("m3")).await.unwrap();
+    let batch = fresh.next_batch(10, LONG).await.unwrap();
+    assert_eq!(batch.len(), 1);
+    assert_eq!(batch[0].job, member("m3"));
+    fresh.ack(&batch).await.unwrap();
+
+    let mut raw = backend.raw().await;
+    let info: redis::streams::StreamInfoConsumersReply = redis::cmd("XINFO")
+        .arg("CONSUMERS")
+        .arg(backend.key("sync:jobs"))
+        .arg("sync")
+        .query_async(&mut raw)
+        .await
+        .unwrap();
+    let mut consumers: Vec<(String, usize)> = info
+        .consumers
+        .into_iter()
+        .map(|c| (c.name, c.pending))
+        .collect();
+    consumers.sort();
+    assert_eq!(
+        consumers,
+        [("gone-holding".to_owned(), 1), ("worker-new".to_owned(), 0)]
+    );
+    // The held job is still in flight, to be reclaimed after claim_idle.
+    assert_eq!(fresh.depth().await.unwrap().in_flight, 1);
+    holding.ack(&held).await.unwrap();
+}
+
 // ---------------------------------------------------------------------------------------------
 // In process only
 

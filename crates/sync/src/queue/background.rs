@@ -10,6 +10,8 @@ use async_trait::async_trait;
 use scimgate_domain::jobs::{Job, JobQueue, QueueError};
 use tokio::sync::Semaphore;
 
+use super::millis;
+
 /// Wraps a queue whose enqueue may block (Redis down: connect and command timeouts).
 pub struct BackgroundQueue {
     inner: Arc<dyn JobQueue>,
@@ -56,7 +58,7 @@ impl JobQueue for BackgroundQueue {
             ));
         };
         let (inner, quiet, job) = (self.inner.clone(), self.quiet_until.clone(), job.clone());
-        let quiet_ms = i64::try_from(self.quiet_for.as_millis()).unwrap_or(i64::MAX);
+        let quiet_ms = millis(self.quiet_for);
         tokio::spawn(async move {
             if let Err(e) = inner.enqueue(&job).await {
                 quiet.store(now_ms().saturating_add(quiet_ms), Ordering::Relaxed);

@@ -40,6 +40,12 @@ pub(crate) fn backoff(base: Duration, max: Duration, attempt: u32) -> Duration {
     nominal.saturating_sub(nominal * permille / 10_000)
 }
 
+/// `d` in whole milliseconds, saturating at `i64::MAX`: Redis arguments and unix-ms clock
+/// arithmetic are both `i64`.
+pub(crate) fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// `error` cut to a bounded length (on a character boundary).
 pub(crate) fn bounded_error(error: &str) -> String {
     if error.len() <= MAX_ERROR_LEN {
