@@ -14,8 +14,14 @@ WRONG_CREDENTIAL = 'Bearer realm="scimgate-admin", error="invalid_token"'
 REQUIRED = "the operator credential is required: Authorization: Bearer <admin.operator_token>"
 WRONG = "the operator credential is wrong"
 DISABLED = "the admin API is disabled: set admin.operator_token (SCIMGATE__ADMIN__OPERATOR_TOKEN)"
+# The same for the tenant's access operations, which also take a tenant admin's access token.
+TENANT_REQUIRED = ("a credential is required: Authorization: Bearer <the operator credential, or an "
+                   "access token of this tenant's client with scope admin>")
+TENANT_WRONG = "the credential is neither the operator credential nor a valid access token"
 # A concrete path for every operation; the tenant need not exist: the credential comes first.
-PARAMS = {"slug": "auth-probe", "client_id": "sgc_0", "token_id": "t0"}
+PARAMS = {"slug": "auth-probe", "client_id": "sgc_0", "token_id": "t0", "id": "x0", "key": "p0"}
+# Every operation but the document itself: 14 of the support staff, 29 of a tenant's access.
+OPERATIONS = 43
 
 # Authorization headers without a bearer credential (crates/admin/src/lib.rs `bearer`: the
 # trimmed value split at its first space, the scheme `bearer` in any case).
@@ -38,11 +44,19 @@ WRONG_TOKENS = {
 }
 
 
-def authed_operations(spec):
-    for method, template, _ in spec.operations():
+def authed_operations(spec, which="all"):
+    """(method, template, params) of the operations that need a credential: `all`, `operator`
+    (operator-only) or `tenant` (those that also take a tenant admin's access token)."""
+    for method, template, op in spec.operations():
         if template != "/admin/v1/openapi.json":
-            params = {k: v for k, v in PARAMS.items() if "{" + k + "}" in template}
-            yield method, template, params
+            tenant = "security" in op
+            if which == "all" or (which == "tenant") == tenant:
+                params = {k: v for k, v in PARAMS.items() if "{" + k + "}" in template}
+                yield method, template, params
+
+
+def takes_tenant_tokens(spec, method, template) -> bool:
+    return "security" in spec.operation(method, template)
 
 
 def assert_unauthorized(resp, body, detail, challenge):
@@ -78,9 +92,10 @@ def test_no_credential_is_401_without_an_error_code_everywhere(api, spec, how):
     count = 0
     for method, template, params in authed_operations(spec):
         resp, body = api.call(method, template, token=None, headers=ABSENT[how], **params)
-        assert_unauthorized(resp, body, REQUIRED, NO_CREDENTIAL)
+        detail = TENANT_REQUIRED if takes_tenant_tokens(spec, method, template) else REQUIRED
+        assert_unauthorized(resp, body, detail, NO_CREDENTIAL)
         count += 1
-    assert count == 14
+    assert count == OPERATIONS
 
 
 @pytest.mark.parametrize("how", sorted(WRONG_TOKENS))
@@ -88,9 +103,10 @@ def test_a_wrong_credential_is_401_invalid_token_everywhere(api, spec, how):
     count = 0
     for method, template, params in authed_operations(spec):
         resp, body = api.call(method, template, token=None, headers=WRONG_TOKENS[how], **params)
-        assert_unauthorized(resp, body, WRONG, WRONG_CREDENTIAL)
+        detail = TENANT_WRONG if takes_tenant_tokens(spec, method, template) else WRONG
+        assert_unauthorized(resp, body, detail, WRONG_CREDENTIAL)
         count += 1
-    assert count == 14
+    assert count == OPERATIONS
 
 
 @pytest.mark.parametrize("value", [f"bearer {OPERATOR_TOKEN}", f"BEARER  {OPERATOR_TOKEN} "])
@@ -109,7 +125,7 @@ def test_failures_lock_the_address_out_even_with_the_right_credential(new_server
         resp, body = api.expect(429, method, template, **params)
         assert_locked_out(resp, body)
         count += 1
-    assert count == 14
+    assert count == OPERATIONS
     # The lockout comes before the credential is looked at: without one it is 429 too.
     for headers in ABSENT.values():
         resp, body = api.expect(429, "GET", "/admin/v1/keys", token=None, headers=headers)
@@ -181,8 +197,15 @@ def test_without_an_operator_token_the_admin_api_is_disabled(new_server, spec):
     server = new_server(operator_token=None, SCIMGATE__OAUTH__FAILED_AUTH_PER_ADDRESS="2")
     api = Api(server, spec)
     for token in (OPERATOR_TOKEN, None, "anything"):
-        for method, template, params in authed_operations(spec):
+        for method, template, params in authed_operations(spec, "operator"):
             resp, body = api.call(method, template, token=token, **params)
             # No credential can be right: no error code, and never 429 (no failure is counted).
             assert_unauthorized(resp, body, DISABLED, NO_CREDENTIAL)
+    # The tenant's access operations still take tenant admins' access tokens: without a
+    # credential they ask for one, and any other bearer token is a wrong access token.
+    for method, template, params in authed_operations(spec, "tenant"):
+        resp, body = api.call(method, template, token=None, **params)
+        assert_unauthorized(resp, body, TENANT_REQUIRED, NO_CREDENTIAL)
+    resp, body = api.call("GET", "/admin/v1/tenants/{slug}/settings", token=OPERATOR_TOKEN, slug="auth-probe")
+    assert_unauthorized(resp, body, TENANT_WRONG, WRONG_CREDENTIAL)
     api.expect(200, "GET", "/admin/v1/openapi.json", token=None)

@@ -21,20 +21,39 @@ def test_the_document_is_two_space_indented_json():
     assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
 
 
+# The tenant's access operations (under /admin/v1/tenants/{slug}/, but the tenant itself, its
+# clients, tokens and Disconnect SCIM) also take a tenant admin's access token.
+OPERATOR_ONLY_TENANT_PATHS = ("/clients", "/tokens", "/disconnect-scim")
+
+
 def test_the_server_is_relative_and_auth_is_the_operator_bearer(spec):
     doc = spec.doc
     assert doc["servers"] == [
         {"url": "/", "description": "The scimgate server that serves this document."}
     ]
-    assert doc["components"]["securitySchemes"]["operatorToken"]["type"] == "http"
-    assert doc["components"]["securitySchemes"]["operatorToken"]["scheme"] == "bearer"
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes["operatorToken"]["type"] == "http"
+    assert schemes["operatorToken"]["scheme"] == "bearer"
+    assert schemes["tenantAdminToken"]["type"] == "oauth2"
+    flow = schemes["tenantAdminToken"]["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == "/oauth/token" and "admin" in flow["scopes"]
     assert doc["security"] == [{"operatorToken": []}]
+    tenant_admin = 0
     for method, template, op in spec.operations():
+        rest = template.removeprefix("/admin/v1/tenants/{slug}")
         if template == "/admin/v1/openapi.json":
             assert op["security"] == [], "the document itself needs no credential"
+            continue
+        if rest != template and rest and not rest.startswith(OPERATOR_ONLY_TENANT_PATHS):
+            assert op["security"] == [{"operatorToken": []}, {"tenantAdminToken": ["admin"]}], (
+                f"{method} {template}: the operator or a tenant admin"
+            )
+            assert {"403", "404"} <= set(op["responses"]), f"{method} {template}"
+            tenant_admin += 1
         else:
             assert "security" not in op, f"{method} {template} overrides the security"
-            assert {"401", "429"} <= set(op["responses"]), f"{method} {template}"
+        assert {"401", "429"} <= set(op["responses"]), f"{method} {template}"
+    assert tenant_admin == 29
 
 
 def test_the_served_document_is_the_file(api, spec):
@@ -49,39 +68,54 @@ def test_the_served_document_is_the_file(api, spec):
 
 
 def _routes_in_code():
-    """(path, METHOD) pairs mounted by crates/admin/src/lib.rs's configure()."""
-    src = (REPO / "crates" / "admin" / "src" / "lib.rs").read_text()
+    """(path, METHOD) -> `module::handler` of the routes the admin crate's configure() mounts
+    (crates/admin/src/routes.rs)."""
+    src = (REPO / "crates" / "admin" / "src" / "routes.rs").read_text()
     scope = re.search(r'scope\("([^"]+)"\)', src).group(1)
-    routes = set()
+    routes = {}
     for m in re.finditer(r'resource\("([^"]+)"\)((?:\s*\.route\([a-z]+\(\)[^)]*\)\))+)', src):
         path = scope + m.group(1)
-        for method in re.findall(r"\.route\(([a-z]+)\(\)", m.group(2)):
-            routes.add((path, method.upper()))
+        for method, handler in re.findall(r"\.route\(([a-z]+)\(\)\.to\(([\w:]+)\)\)", m.group(2)):
+            routes[(path, method.upper())] = handler
     return routes
 
 
 def test_every_route_of_the_code_is_documented_and_nothing_else(spec):
-    code = _routes_in_code()
+    code = set(_routes_in_code())
     assert len(code) >= 15, code
     documented = {(t, m) for m, t, _ in spec.operations()}
     assert documented == code
 
 
+def _reads_a_body(handler: str) -> bool:
+    """Whether the handler takes `web::Bytes` (`module::function` in crates/admin/src, or a
+    function of lib.rs)."""
+    module, _, function = handler.rpartition("::")
+    module = module or "lib"
+    src = (REPO / "crates" / "admin" / "src" / f"{module}.rs").read_text()
+    m = re.search(rf"(?:pub )?async fn {function}\((.*?)\)\s*->", src, re.S)
+    assert m, handler
+    return "web::Bytes" in m.group(1)
+
+
 def test_bodies_are_described_where_the_code_reads_one(spec):
     """Handlers that take `web::Bytes` read a body: those document it, with 400 and 413."""
-    readers = set()
-    for name in ("tenants", "clients", "keys"):
-        src = (REPO / "crates" / "admin" / "src" / f"{name}.rs").read_text()
-        for m in re.finditer(r"pub async fn (\w+)\((.*?)\)\s*->", src, re.S):
-            if "web::Bytes" in m.group(2):
-                readers.add(m.group(1))
-    assert readers == {"create", "rotate", "create_token"}
+    readers = {(m, t) for (t, m), handler in _routes_in_code().items() if _reads_a_body(handler)}
     with_body = {(m, t) for m, t, op in spec.operations() if "requestBody" in op}
+    assert with_body == readers
     assert with_body == {
         ("POST", "/admin/v1/tenants"),
         ("POST", "/admin/v1/tenants/{slug}/clients"),
         ("POST", "/admin/v1/tenants/{slug}/clients/{client_id}/rotate"),
         ("POST", "/admin/v1/tenants/{slug}/tokens"),
+        ("PATCH", "/admin/v1/tenants/{slug}/settings"),
+        ("PUT", "/admin/v1/tenants/{slug}/roles"),
+        ("POST", "/admin/v1/tenants/{slug}/mappings"),
+        ("POST", "/admin/v1/tenants/{slug}/workspaces"),
+        ("PUT", "/admin/v1/tenants/{slug}/projects/{key}"),
+        ("POST", "/admin/v1/tenants/{slug}/teams"),
+        ("PATCH", "/admin/v1/tenants/{slug}/teams/{id}"),
+        ("PUT", "/admin/v1/tenants/{slug}/webhook"),
     }
     for method, template, op in spec.operations():
         if "requestBody" in op:

@@ -323,7 +323,7 @@ def test_create_client_names_and_scopes(api, slug, payload, name, scope):
 @pytest.mark.parametrize("payload, detail, schema_says_invalid", [
     ({"scope": ""}, "the scope parameter is empty", True),
     ({"scope": "   "}, "the scope parameter is empty", True),
-    ({"scope": "admin"}, 'unknown scope "admin"', True),
+    ({"scope": "root"}, 'unknown scope "root"', True),
     ({"scope": "SCIM:READ"}, "unknown scope", True),
     ({"scope": "scim:read\tscim:write"}, "unknown scope", True),
     ({"scope": "scim:read,scim:write"}, "unknown scope", True),

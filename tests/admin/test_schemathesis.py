@@ -18,6 +18,13 @@ from conftest import DOC_PATH, OPERATOR_TOKEN
 #   documented in prose: integers written `90.0`, client names over 200 characters once trimmed,
 #   a taken slug (409) and a revoked client's rotation (409).
 EXCLUDED = "unsupported_method,allow_header_conformance,positive_data_acceptance"
+# The stateful phase follows the document's own links only. Schemathesis's inferred links
+# (from Location headers and dependency analysis) lead from POST /admin/v1/tenants to every
+# operation under the tenant, including GET/DELETE .../webhook, which are rightly 404 until a
+# webhook endpoint is set: it then reports the 404 as a created resource not found.
+CONFIG = """[phases.stateful.inference]
+algorithms = []
+"""
 
 
 def schemathesis_bin() -> str:
@@ -32,15 +39,21 @@ def test_schemathesis_finds_nothing(new_server, tmp_path):
         SCIMGATE__OAUTH__FAILED_AUTH_PER_ADDRESS="1000000",
         SCIMGATE__OAUTH__FAILED_AUTH_PER_CLIENT="1000000",
     )
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(CONFIG)
     cmd = [
-        schemathesis_bin(), "--no-color", "run", str(DOC_PATH),
+        schemathesis_bin(), "--config-file", str(config), "--no-color", "run", str(DOC_PATH),
         "--url", server.base,
         "-H", f"Authorization: Bearer {OPERATOR_TOKEN}",
         "--checks", "all",
         "--exclude-checks", EXCLUDED,
         "--max-examples", "25",
         "--seed", "20261201",
-        "--workers", "2",
+        # One worker: with two threads, CPython 3.11.7's ast module (which schemathesis's
+        # coverage phase reaches) fails now and then with "SystemError: AST constructor
+        # recursion depth mismatch" (the ast module's recursion counter is not thread-safe
+        # there); seen twice in three runs with two workers, never with one.
+        "--workers", "1",
         "--max-time", "45",
         "--request-timeout", "10",
         "--warnings", "off",

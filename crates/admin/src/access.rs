@@ -89,7 +89,7 @@ pub async fn list_mappings(
     st: web::Data<AdminState>,
     query: web::Query<KindQuery>,
 ) -> Result<HttpResponse, Problem> {
-    let kind = query.kind.as_deref().filter(|k| !k.is_empty());
+    let kind = query.kind.as_deref();
     if let Some(k) = kind
         && !["role", "workspace", "project"].contains(&k)
     {

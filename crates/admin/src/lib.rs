@@ -229,8 +229,22 @@ impl FromRequest for TenantAdmin {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        Box::pin(check_tenant_admin(req.clone()))
+        Box::pin(to_completion(check_tenant_admin(req.clone())))
     }
+}
+
+/// Runs a check that reads the database as a task of its own, so that it finishes even when
+/// actix drops the extraction because another extractor of the request failed first (a body
+/// over the limit, an unreadable query): an SQLite query of diesel-async dropped mid-way on
+/// actix's single-threaded worker runtime panics, and the client would get a reset connection
+/// instead of its 413 or 400.
+async fn to_completion<T: 'static>(
+    check: impl Future<Output = Result<T, Problem>> + 'static,
+) -> Result<T, Problem> {
+    actix_web::rt::spawn(check).await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the credential check failed");
+        Err(Problem::internal())
+    })
 }
 
 impl FromRequest for Operator {

@@ -41,9 +41,10 @@ pub struct ListParams {
 }
 
 fn number(name: &str, raw: Option<&str>, default: u64) -> Result<u64, Problem> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+    match raw {
         None => Ok(default),
         Some(s) => s
+            .trim()
             .parse::<u64>()
             .map_err(|_| Problem::bad_request(format!("{name} must be a whole number, not {s:?}"))),
     }

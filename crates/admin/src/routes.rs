@@ -3,8 +3,8 @@
 use actix_web::web;
 
 use crate::{
-    access, clients, keys, members, method_not_allowed, not_found, openapi, settings, sync, teams,
-    tenants,
+    Problem, access, clients, keys, members, method_not_allowed, not_found, openapi, settings,
+    sync, teams, tenants,
 };
 
 /// Mounts the admin API. The caller registers `AdminState` as app data.
@@ -14,6 +14,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         scope("/admin/v1")
             .app_data(web::PayloadConfig::new(64 * 1024))
+            // An unreadable query (a repeated parameter, say) is a problem like every error.
+            .app_data(
+                web::QueryConfig::default().error_handler(|e, _| {
+                    Problem::bad_request(format!("invalid query: {e}")).into()
+                }),
+            )
             .service(
                 resource("/openapi.json")
                     .route(get().to(openapi))

@@ -121,6 +121,11 @@ pub async fn change_settings(
         return Ok(after);
     }
     store.update_tenant_settings(&tenant.id, &after).await?;
+    if !before.team_sync && after.team_sync {
+        // The groups pushed before get their teams too, not only the next ones.
+        let n = store.resync_groups(&tenant.id).await?;
+        tracing::info!(tenant = %tenant.slug, groups = n, "team sync on: every group is synced again");
+    }
     if before.team_sync && !after.team_sync {
         // SEMANTICS 19: turning team sync off keeps every team and makes it editable.
         let n = store.unlink_all_teams(&tenant.id, Timestamp::now()).await?;

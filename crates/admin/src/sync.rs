@@ -2,6 +2,7 @@
 //! the tenant's webhook endpoint (Standard Webhooks; one endpoint and secret per tenant) and
 //! the change events sent or waiting.
 
+use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use scimgate_domain::jobs::{DeadLetter, QueueError};
 use scimgate_domain::ports::{EventRecord, WebhookEndpoint};
@@ -210,7 +211,9 @@ pub async fn put_webhook(
             };
             st.store.put_webhook_endpoint(&ep).await?;
             tracing::info!(tenant = %who.tenant.slug, caller = %who.caller, "set the webhook endpoint");
-            Ok(HttpResponse::Created().json(webhook_json(&ep, Some(&secret))))
+            Ok(HttpResponse::Created()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(webhook_json(&ep, Some(&secret))))
         }
     }
 }
@@ -228,7 +231,9 @@ pub async fn rotate_secret(
     };
     st.store.put_webhook_endpoint(&ep).await?;
     tracing::warn!(tenant = %who.tenant.slug, caller = %who.caller, "rotated the webhook secret");
-    Ok(HttpResponse::Ok().json(webhook_json(&ep, Some(&secret))))
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(webhook_json(&ep, Some(&secret))))
 }
 
 pub async fn delete_webhook(
@@ -271,14 +276,14 @@ pub async fn events(
     params: web::Query<EventParams>,
 ) -> Result<HttpResponse, Problem> {
     let limit = match params.limit.as_deref() {
-        None | Some("") => 50,
+        None => 50,
         Some(s) => match s.parse::<u64>() {
             Ok(n) if (1..=200).contains(&n) => n,
             _ => return Err(Problem::bad_request("limit must be a number from 1 to 200")),
         },
     };
     let before = match params.before.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(s) => Some(Timestamp::parse_rfc3339(s).ok_or_else(|| {
             Problem::bad_request(format!("before must be an RFC 3339 timestamp, not {s:?}"))
         })?),

@@ -147,7 +147,11 @@ impl FromRequest for Principal {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move {
+        // A task of its own, so that the check finishes even when actix drops the extraction
+        // because another extractor failed first (a body over the limit): an SQLite query of
+        // diesel-async dropped mid-way on actix's single-threaded worker runtime panics, and
+        // the client would get a reset connection instead of its error.
+        let check = actix_web::rt::spawn(async move {
             let auth = req
                 .app_data::<web::Data<Arc<dyn Authenticator>>>()
                 .ok_or_else(|| AuthError::plain(ScimError::internal()))?
@@ -172,6 +176,12 @@ impl FromRequest for Principal {
                 return Err(AuthError::insufficient_scope(needed));
             }
             Ok(principal)
+        });
+        Box::pin(async move {
+            check.await.unwrap_or_else(|e| {
+                tracing::error!(error = %e, "the credential check failed");
+                Err(AuthError::plain(ScimError::internal()))
+            })
         })
     }
 }

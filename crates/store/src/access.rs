@@ -350,6 +350,15 @@ impl AccessStore for DbStore {
         Ok(r? > 0)
     }
 
+    async fn resync_groups(&self, tenant: &TenantId) -> Result<u64, StoreError> {
+        let r: Result<usize, DbError> = with_conn!(self, conn => {
+            diesel::update(groups::table.filter(groups::tenant_id.eq(tenant.as_str())))
+                .set(groups::synced_version.eq(0_i64))
+                .execute(conn).await.map_err(DbError::from)
+        });
+        Ok(r? as u64)
+    }
+
     async fn unlink_all_teams(&self, tenant: &TenantId, at: Timestamp) -> Result<u64, StoreError> {
         let t = tenant.to_string();
         let deliver = self

@@ -111,10 +111,10 @@ pub struct Project {
     pub created: Timestamp,
 }
 
-/// A project key: 1–200 printable characters without `/`.
+/// A project key: 1–200 printable characters (not bytes) without `/` or surrounding spaces.
 pub fn valid_project_key(key: &str) -> bool {
     !key.is_empty()
-        && key.len() <= 200
+        && key.chars().count() <= 200
         && key.chars().all(|c| !c.is_control() && c != '/')
         && key.trim() == key
 }

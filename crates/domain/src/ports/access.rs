@@ -193,6 +193,9 @@ pub trait AccessStore: Send + Sync {
         members: Option<&[MemberId]>,
     ) -> Result<(), StoreError>;
     async fn delete_team(&self, tenant: &TenantId, id: &TeamId) -> Result<bool, StoreError>;
+    /// Team sync turned on: every group of the tenant is behind again, so the worker makes or
+    /// links the team of each group pushed before (SEMANTICS 19). Returns how many groups.
+    async fn resync_groups(&self, tenant: &TenantId) -> Result<u64, StoreError>;
     /// Team sync turned off: every team keeps its roles and members and becomes unsynced.
     /// Writes a `team.unlinked` event per team. Returns how many were unlinked.
     async fn unlink_all_teams(&self, tenant: &TenantId, at: Timestamp) -> Result<u64, StoreError>;

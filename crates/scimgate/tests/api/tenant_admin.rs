@@ -276,3 +276,37 @@ async fn removing_a_member_is_an_event_for_the_host_application() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn turning_team_sync_on_makes_teams_of_the_groups_pushed_before() {
+    for_each_backend(|app| async move {
+        let dana = app
+            .scim
+            .create_user(&user("dana", "Dana", "D", "dana@acme.example"))
+            .await;
+        app.scim.create_group(&group("Design", &[&dana])).await;
+        member_when(&app, &dana, |m| m["synced"] == true).await;
+        let teams = op(&app, Method::GET, "/acme/teams", None).await.expect(200);
+        assert_eq!(teams.body["teams"], json!([]));
+        op(
+            &app,
+            Method::PATCH,
+            "/acme/settings",
+            Some(json!({ "teamSync": true })),
+        )
+        .await
+        .expect(200);
+        let m = member_when(&app, &dana, |m| {
+            m["synced"] == true
+                && m["access"]["teams"]
+                    .as_array()
+                    .is_some_and(|t| t.len() == 1)
+        })
+        .await;
+        let t = op(&app, Method::GET, "/acme/teams", None).await.expect(200);
+        assert_eq!(t.body["teams"][0]["name"], "Design");
+        assert_eq!(t.body["teams"][0]["synced"], true);
+        assert_eq!(t.body["teams"][0]["id"], m["access"]["teams"][0]);
+    })
+    .await;
+}
