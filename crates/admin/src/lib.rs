@@ -33,6 +33,7 @@ use scimgate_domain::ports::Store;
 use scimgate_domain::secrets::SecretBox;
 use scimgate_domain::tenant::Tenant;
 use scimgate_scim::{AuthFailure, Authenticator};
+use tracing::Instrument as _;
 
 pub use error::Problem;
 pub use routes::configure;
@@ -241,10 +242,13 @@ impl FromRequest for TenantAdmin {
 async fn to_completion<T: 'static>(
     check: impl Future<Output = Result<T, Problem>> + 'static,
 ) -> Result<T, Problem> {
-    actix_web::rt::spawn(check).await.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "the credential check failed");
-        Err(Problem::internal())
-    })
+    // In the request's span: the refusal's log line carries its request id.
+    actix_web::rt::spawn(check.in_current_span())
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the credential check failed");
+            Err(Problem::internal())
+        })
 }
 
 impl FromRequest for Operator {

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use scimgate_domain::error::ScimError;
 use scimgate_domain::oauth::{Scope, ScopeSet};
 use scimgate_domain::tenant::Tenant;
+use tracing::Instrument as _;
 
 use crate::error::{SCIM_JSON, error_body};
 
@@ -151,7 +152,8 @@ impl FromRequest for Principal {
         // because another extractor failed first (a body over the limit): an SQLite query of
         // diesel-async dropped mid-way on actix's single-threaded worker runtime panics, and
         // the client would get a reset connection instead of its error.
-        let check = actix_web::rt::spawn(async move {
+        let check = actix_web::rt::spawn(
+            async move {
             let auth = req
                 .app_data::<web::Data<Arc<dyn Authenticator>>>()
                 .ok_or_else(|| AuthError::plain(ScimError::internal()))?
@@ -176,7 +178,10 @@ impl FromRequest for Principal {
                 return Err(AuthError::insufficient_scope(needed));
             }
             Ok(principal)
-        });
+            }
+            // In the request's span: the refusal's log line carries its request id.
+            .in_current_span(),
+        );
         Box::pin(async move {
             check.await.unwrap_or_else(|e| {
                 tracing::error!(error = %e, "the credential check failed");
