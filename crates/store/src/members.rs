@@ -192,16 +192,16 @@ impl MemberStore for DbStore {
         let at = Timestamp::now();
         let r: Result<usize, DbError> = with_conn!(self, conn => {
             conn.transaction::<_, DbError, _>(async move |conn| {
-                let user_name: Option<String> = members::table
-                    .filter(members::id.eq(id.as_str()))
-                    .filter(members::tenant_id.eq(tenant.as_str()))
-                    .select(members::user_name).first(conn).await.optional()?;
-                let Some(user_name) = user_name else { return Ok(0) };
-                let n = diesel::delete(members::table.filter(members::id.eq(id.as_str())).filter(members::tenant_id.eq(tenant.as_str())))
-                    .execute(conn).await?;
-                let data = serde_json::json!({ "id": id.as_str(), "userName": user_name });
-                let ev = EventRow::new(tenant.as_str(), "member.removed", &data, at, deliver)?;
-                diesel::insert_into(events::table).values(&ev).execute(conn).await?;
+                // Write first (SQLite: a transaction that reads before it writes fails with
+                // "database is locked" when another writer waits, docs/decisions.md).
+                let removed: Vec<String> = diesel::delete(members::table.filter(members::id.eq(id.as_str())).filter(members::tenant_id.eq(tenant.as_str())))
+                    .returning(members::user_name).get_results(conn).await?;
+                let n = removed.len();
+                if let Some(user_name) = removed.into_iter().next() {
+                    let data = serde_json::json!({ "id": id.as_str(), "userName": user_name });
+                    let ev = EventRow::new(tenant.as_str(), "member.removed", &data, at, deliver)?;
+                    diesel::insert_into(events::table).values(&ev).execute(conn).await?;
+                }
                 Ok(n)
             }).await
         });
