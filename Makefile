@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test lint unit clients conformance bench bench-tokens services build
+.PHONY: run test lint unit clients conformance bench bench-tokens bench-sync services build
 
 ## Start the gateway (embedded SQLite at ./data/scimgate.db unless SCIMGATE__DATABASE__URL is set).
 run:
@@ -49,3 +49,8 @@ bench:
 ## Benchmark (not a test): client_credentials tokens per second, scimgate against oidc-provider.
 bench-tokens:
 	benches/tokens.sh
+
+## Benchmark (not a test): a 10,000-member group pushed with team sync on, until every member's
+## effective access is stored (PostgreSQL + Redis, serve scim / authz / sync).
+bench-sync:
+	benches/team_sync.sh

@@ -22,7 +22,7 @@ use crate::error::DbError;
 use crate::members::{CHUNK, check_seats};
 use crate::rows::{CountRow, MEMBER_COLUMNS, MemberRow};
 use crate::schema::{
-    events, group_mappings, groups, member_access, members, projects, role_catalogues,
+    events, group_mappings, groups, member_access, member_sync, members, projects, role_catalogues,
     team_members, teams, webhook_endpoints, workspaces,
 };
 use crate::sql::SqlFrag;
@@ -407,9 +407,9 @@ impl AccessStore for DbStore {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(CHUNK) {
             let versions: Result<Vec<(String, i64, i64)>, DbError> = with_conn!(self, conn => {
-                members::table.filter(members::tenant_id.eq(tenant.as_str()))
-                    .filter(members::id.eq_any(chunk))
-                    .select((members::id, members::access_version, members::synced_version))
+                member_sync::table.filter(member_sync::tenant_id.eq(tenant.as_str()))
+                    .filter(member_sync::member_id.eq_any(chunk))
+                    .select((member_sync::member_id, member_sync::access_version, member_sync::synced_version))
                     .load::<(String, i64, i64)>(conn).await.map_err(DbError::from)
             });
             let stored: Result<Vec<AccessRow>, DbError> = with_conn!(self, conn => {
@@ -468,9 +468,11 @@ impl AccessStore for DbStore {
                     .set((
                         members::first_sign_in.eq(Some(first)),
                         members::state.eq(state),
-                        members::access_version.eq(members::access_version + 1),
                     ))
                     .execute(conn).await?;
+                for b in bump::members(&t, std::slice::from_ref(&m)) {
+                    b.execute(conn).await?;
+                }
                 let mut q = SqlFrag::new(&format!("SELECT {MEMBER_COLUMNS} FROM members WHERE members.id = "));
                 q.text(m.as_str());
                 q.load::<MemberRow>(conn).await?.into_iter().next().ok_or(DbError::Domain(StoreError::NotFound))

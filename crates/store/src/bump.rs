@@ -1,18 +1,20 @@
-//! The statements that mark members' access behind (access_version + 1) inside the
-//! transaction of the change that caused it, and the seat count. Built as [`SqlFrag`]s so one
-//! text serves both backends.
+//! The statements that mark members' access behind (`member_sync.access_version + 1`) inside
+//! the transaction of the change that caused it, and the seat count. Built as [`SqlFrag`]s so
+//! one text serves both backends. The versions live in the narrow `member_sync` table, not on
+//! `members`: a bump then writes a small row and two index entries, not a wide member row and
+//! every index of `members` (docs/decisions.md).
 
 use crate::members::CHUNK;
 use crate::sql::SqlFrag;
 
-/// `UPDATE members SET access_version = access_version + 1` for these ids, one per chunk.
+const BUMP: &str = "UPDATE member_sync SET access_version = access_version + 1 WHERE tenant_id = ";
+
+/// The bump of these members, one statement per chunk.
 pub(crate) fn members(tenant: &str, ids: &[String]) -> Vec<SqlFrag> {
     ids.chunks(CHUNK)
         .map(|chunk| {
-            let mut q = SqlFrag::new(
-                "UPDATE members SET access_version = access_version + 1 WHERE tenant_id = ",
-            );
-            q.text(tenant).sql(" AND id IN (");
+            let mut q = SqlFrag::new(BUMP);
+            q.text(tenant).sql(" AND member_id IN (");
             for (i, id) in chunk.iter().enumerate() {
                 if i > 0 {
                     q.sql(", ");
@@ -27,10 +29,9 @@ pub(crate) fn members(tenant: &str, ids: &[String]) -> Vec<SqlFrag> {
 
 /// Bumps every member of a group.
 pub(crate) fn group_members(tenant: &str, group: &str) -> SqlFrag {
-    let mut q =
-        SqlFrag::new("UPDATE members SET access_version = access_version + 1 WHERE tenant_id = ");
+    let mut q = SqlFrag::new(BUMP);
     q.text(tenant)
-        .sql(" AND id IN (SELECT member_id FROM group_members WHERE group_id = ")
+        .sql(" AND member_id IN (SELECT member_id FROM group_members WHERE group_id = ")
         .text(group)
         .sql(")");
     q
@@ -38,10 +39,9 @@ pub(crate) fn group_members(tenant: &str, group: &str) -> SqlFrag {
 
 /// Bumps every member of a team.
 pub(crate) fn team_members(tenant: &str, team: &str) -> SqlFrag {
-    let mut q =
-        SqlFrag::new("UPDATE members SET access_version = access_version + 1 WHERE tenant_id = ");
+    let mut q = SqlFrag::new(BUMP);
     q.text(tenant)
-        .sql(" AND id IN (SELECT member_id FROM team_members WHERE team_id = ")
+        .sql(" AND member_id IN (SELECT member_id FROM team_members WHERE team_id = ")
         .text(team)
         .sql(")");
     q
@@ -49,9 +49,17 @@ pub(crate) fn team_members(tenant: &str, team: &str) -> SqlFrag {
 
 /// Bumps every member of the tenant.
 pub(crate) fn tenant(tenant: &str) -> SqlFrag {
-    let mut q =
-        SqlFrag::new("UPDATE members SET access_version = access_version + 1 WHERE tenant_id = ");
+    let mut q = SqlFrag::new(BUMP);
     q.text(tenant);
+    q
+}
+
+/// The row a new member's versions live in: behind (1 > 0) from the start.
+pub(crate) fn new_member(tenant: &str, member: &str) -> SqlFrag {
+    let mut q = SqlFrag::new(
+        "INSERT INTO member_sync (member_id, tenant_id, access_version, synced_version) VALUES (",
+    );
+    q.text(member).sql(", ").text(tenant).sql(", 1, 0)");
     q
 }
 

@@ -131,6 +131,7 @@ impl MemberStore for DbStore {
                     check_seats(bump::seats(&tenant, None).load::<CountRow>(conn).await?, limit)?;
                 }
                 diesel::insert_into(members::table).values(&row).execute(conn).await?;
+                bump::new_member(&tenant, &row.id).execute(conn).await?;
                 for chunk in values.chunks(CHUNK) {
                     MemberValueRow::insert(chunk).execute(conn).await?;
                 }
@@ -164,11 +165,14 @@ impl MemberStore for DbStore {
                         .filter(members::tenant_id.eq(&row.tenant_id))
                         .filter(members::version.eq(expected_version)),
                 )
-                .set((&row, members::access_version.eq(members::access_version + 1)))
+                .set(&row)
                 .execute(conn)
                 .await?;
                 if n == 0 {
                     return Err(DbError::Domain(StoreError::VersionMismatch));
+                }
+                for b in bump::members(&row.tenant_id, std::slice::from_ref(&row.id)) {
+                    b.execute(conn).await?;
                 }
                 diesel::delete(member_values::table.filter(member_values::member_id.eq(&row.id)))
                     .execute(conn)

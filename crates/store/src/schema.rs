@@ -53,8 +53,6 @@ diesel::table! {
         created -> BigInt,
         last_modified -> BigInt,
         version -> BigInt,
-        synced_version -> BigInt,
-        access_version -> BigInt,
         first_sign_in -> Nullable<BigInt>,
     }
 }
@@ -200,6 +198,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    member_sync (member_id) {
+        member_id -> Text,
+        tenant_id -> Text,
+        access_version -> BigInt,
+        synced_version -> BigInt,
+    }
+}
+
+diesel::table! {
     webhook_endpoints (tenant_id) {
         tenant_id -> Text,
         url -> Text,
@@ -236,6 +243,7 @@ diesel::joinable!(scim_tokens -> tenants (tenant_id));
 diesel::joinable!(team_members -> teams (team_id));
 diesel::joinable!(team_members -> members (member_id));
 diesel::joinable!(member_access -> members (member_id));
+diesel::joinable!(member_sync -> members (member_id));
 diesel::joinable!(group_mappings -> groups (group_id));
 diesel::joinable!(projects -> workspaces (workspace_id));
 
@@ -245,6 +253,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     group_members,
     groups,
     member_access,
+    member_sync,
     projects,
     role_catalogues,
     team_members,

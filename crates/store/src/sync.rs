@@ -161,7 +161,7 @@ impl DbStore {
 impl SyncStore for DbStore {
     async fn tenants_behind(&self, limit: u64) -> Result<Vec<TenantId>, StoreError> {
         let mut q = SqlFrag::new(
-            "SELECT DISTINCT tenant_id AS id FROM members WHERE access_version > synced_version \
+            "SELECT DISTINCT tenant_id AS id FROM member_sync WHERE access_version > synced_version \
              UNION SELECT DISTINCT tenant_id AS id FROM groups WHERE version > synced_version \
              UNION SELECT DISTINCT t.tenant_id AS id FROM teams t WHERE t.linked_group_id IS NOT NULL \
              AND NOT EXISTS (SELECT 1 FROM groups g WHERE g.id = t.linked_group_id) LIMIT ",
@@ -291,11 +291,13 @@ impl SyncStore for DbStore {
                     }
                 };
                 // The team's members become the group's: set-based, in the database.
+                // ON CONFLICT, not NOT EXISTS: the planner ran the anti-join as a nested loop
+                // over the rows being inserted, quadratic in the group's size (measured: most of
+                // a 10,000-member group's reconcile). RETURNING lists only the rows inserted.
                 let mut add = SqlFrag::new("INSERT INTO team_members (team_id, member_id, tenant_id) SELECT ");
                 add.text(team_id.as_str()).sql(", gm.member_id, gm.tenant_id FROM group_members gm WHERE gm.group_id = ")
                     .text(g.as_str())
-                    .sql(" AND NOT EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = ").text(team_id.as_str())
-                    .sql(" AND tm.member_id = gm.member_id) RETURNING member_id AS id");
+                    .sql(" ON CONFLICT (team_id, member_id) DO NOTHING RETURNING member_id AS id");
                 let added = add.load::<IdRow>(conn).await?;
                 let mut remove = SqlFrag::new("DELETE FROM team_members WHERE team_id = ");
                 remove.text(team_id.as_str())
@@ -315,10 +317,10 @@ impl SyncStore for DbStore {
                     ids.dedup();
                     let mut locked = 0;
                     for chunk in ids.chunks(CHUNK) {
-                        let mut q = SqlFrag::new("SELECT id FROM members WHERE tenant_id = ");
-                        q.text(t.as_str()).sql(" AND id");
+                        let mut q = SqlFrag::new("SELECT member_id AS id FROM member_sync WHERE tenant_id = ");
+                        q.text(t.as_str()).sql(" AND member_id");
                         in_list(&mut q, chunk);
-                        q.sql(" ORDER BY id FOR NO KEY UPDATE SKIP LOCKED");
+                        q.sql(" ORDER BY member_id FOR NO KEY UPDATE SKIP LOCKED");
                         locked += q.load::<IdRow>(conn).await?.len();
                     }
                     if locked < ids.len() {
@@ -387,15 +389,15 @@ impl SyncStore for DbStore {
         limit: u64,
     ) -> Result<Vec<MemberBehind>, StoreError> {
         let mut q = SqlFrag::new(&format!(
-            "SELECT {MEMBER_COLUMNS}, members.access_version AS access_version FROM members \
-             WHERE members.tenant_id = "
+            "SELECT {MEMBER_COLUMNS}, s.access_version AS access_version FROM member_sync s \
+             JOIN members ON members.id = s.member_id WHERE s.tenant_id = "
         ));
         q.text(tenant.as_str())
-            .sql(" AND members.access_version > members.synced_version");
+            .sql(" AND s.access_version > s.synced_version");
         if let Some(a) = after {
-            q.sql(" AND members.id > ").text(a.as_str());
+            q.sql(" AND s.member_id > ").text(a.as_str());
         }
-        q.sql(" ORDER BY members.id LIMIT ")
+        q.sql(" ORDER BY s.member_id LIMIT ")
             .bigint(i64::try_from(limit).unwrap_or(i64::MAX));
         let rows: Result<Vec<BehindRow>, DbError> = with_conn!(self, conn => {
             q.load::<BehindRow>(conn).await.map_err(DbError::from)
@@ -476,20 +478,24 @@ impl SyncStore for DbStore {
                 let mut won: Vec<String> = Vec::new();
                 for (version, ids) in &by_version {
                     for chunk in ids.chunks(CHUNK) {
-                        let mut q = SqlFrag::new("UPDATE members SET synced_version = ");
+                        let mut q = SqlFrag::new("UPDATE member_sync SET synced_version = ");
                         q.bigint(*version);
                         if postgres {
-                            q.sql(" WHERE id IN (SELECT id FROM members WHERE tenant_id = ")
+                            // Also a KEY SHARE lock on the member row, skipped when a DELETE
+                            // holds it: the access upsert's foreign-key check would otherwise
+                            // wait for that DELETE, whose cascade waits for our member_sync row.
+                            q.sql(" WHERE member_id IN (SELECT s.member_id FROM member_sync s \
+                                   JOIN members m ON m.id = s.member_id WHERE s.tenant_id = ")
                                 .text(t.as_str())
-                                .sql(" AND synced_version < ").bigint(*version).sql(" AND id");
+                                .sql(" AND s.synced_version < ").bigint(*version).sql(" AND s.member_id");
                             in_list(&mut q, chunk);
-                            q.sql(" FOR NO KEY UPDATE SKIP LOCKED)");
+                            q.sql(" FOR NO KEY UPDATE OF s SKIP LOCKED FOR KEY SHARE OF m SKIP LOCKED)");
                         } else {
                             q.sql(" WHERE tenant_id = ").text(t.as_str())
-                                .sql(" AND synced_version < ").bigint(*version).sql(" AND id");
+                                .sql(" AND synced_version < ").bigint(*version).sql(" AND member_id");
                             in_list(&mut q, chunk);
                         }
-                        q.sql(" RETURNING id");
+                        q.sql(" RETURNING member_id AS id");
                         won.extend(q.load::<IdRow>(conn).await?.into_iter().map(|r| r.id));
                     }
                 }

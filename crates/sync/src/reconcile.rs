@@ -73,43 +73,40 @@ pub fn member_events(
 }
 
 /// Reconciles one tenant: unlinks teams whose group is gone, reconciles the groups behind
-/// (team sync), then recomputes every member whose access is behind. Groups go first so that
-/// team memberships they change are seen by the member pass.
+/// (team sync), then recomputes every member whose access is behind. Groups go first (and again
+/// before each page of members) so that team memberships they change are seen by the member
+/// pass.
 pub async fn sync_tenant(store: &dyn Store, tenant: &TenantId) -> Result<SyncStats, StoreError> {
     let Some(t) = store.tenant_by_id(tenant).await? else {
         // Deleted tenant: its rows went with it.
         return Ok(SyncStats::default());
     };
-    let mut stats = SyncStats::default();
-    let now = Timestamp::now();
-    stats.teams_unlinked = store.unlink_orphan_teams(tenant, now).await?;
-    loop {
-        let groups = store.groups_behind(tenant, 200).await?;
-        if groups.is_empty() {
-            break;
-        }
-        let mut progressed = false;
-        for g in &groups {
-            let r = store
-                .reconcile_group(g, t.settings.team_sync, Timestamp::now())
-                .await?;
-            progressed |= r.applied;
-            stats.groups += u64::from(r.applied);
-        }
-        if !progressed {
-            // Another worker applied them, or their members are being written right now:
-            // they stay behind, and the next job (or sweep) retries.
-            break;
-        }
-    }
+    let mut stats = SyncStats {
+        teams_unlinked: store.unlink_orphan_teams(tenant, Timestamp::now()).await?,
+        ..SyncStats::default()
+    };
+    sync_groups(store, &t, &mut stats).await?;
 
-    let model = store.access_model(tenant).await?;
+    let mut model = store.access_model(tenant).await?;
     let deliver = store
         .webhook_endpoint(tenant)
         .await?
         .is_some_and(|w| w.enabled);
     let mut after = None;
     loop {
+        // A group pushed in parts (Okta: POST, then PATCHes of members) comes back behind
+        // while its members are being computed: reconcile it before the next batch, so the
+        // members it adds to its team are computed once, with their team, not once without
+        // and again after. Members its reconcile marked behind may sort before the cursor:
+        // start over (the ones done are no longer behind).
+        // A reconciled group may bind mappings made before it existed: read the model again.
+        let reconciled = stats.groups;
+        if sync_groups(store, &t, &mut stats).await? {
+            after = None;
+        }
+        if stats.groups != reconciled {
+            model = store.access_model(tenant).await?;
+        }
         let behind = store
             .members_behind(tenant, after.as_ref(), MEMBER_BATCH)
             .await?;
@@ -139,4 +136,35 @@ pub async fn sync_tenant(store: &dyn Store, tenant: &TenantId) -> Result<SyncSta
         stats.skipped += (updates.len() - applied.len()) as u64;
     }
     Ok(stats)
+}
+
+/// Reconciles the tenant's groups that are behind (team sync); whether any member's team
+/// changed.
+async fn sync_groups(
+    store: &dyn Store,
+    t: &scimgate_domain::tenant::Tenant,
+    stats: &mut SyncStats,
+) -> Result<bool, StoreError> {
+    let mut members_changed = false;
+    loop {
+        let groups = store.groups_behind(&t.id, 200).await?;
+        if groups.is_empty() {
+            break;
+        }
+        let mut progressed = false;
+        for g in &groups {
+            let r = store
+                .reconcile_group(g, t.settings.team_sync, Timestamp::now())
+                .await?;
+            progressed |= r.applied;
+            members_changed |= r.members_changed > 0;
+            stats.groups += u64::from(r.applied);
+        }
+        if !progressed {
+            // Another worker applied them, or their members are being written right now:
+            // they stay behind, and the next job (or sweep) retries.
+            break;
+        }
+    }
+    Ok(members_changed)
 }
