@@ -168,7 +168,8 @@ def test_values_files_pass_yamllint(path):
 def test_every_default_value_is_described_by_the_schema(chart):
     """additionalProperties: false at every level of the schema, so no default can be unchecked."""
     schema = chart.schema
-    defs = schema.get("$defs", {})
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"  # Helm 3 and 4 both read it
+    defs = schema.get("definitions", {})
 
     def walk(node, where):
         if "$ref" in node:
