@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: run test lint unit clients conformance bench bench-tokens bench-sync services build
+.PHONY: run test lint chart unit clients conformance bench bench-tokens bench-sync services build
 
 ## Start the gateway (embedded SQLite at ./data/scimgate.db unless SCIMGATE__DATABASE__URL is set).
 run:
@@ -15,14 +15,20 @@ build:
 services:
 	scripts/ensure-services.sh
 
-## Every test: formatting, lints, unit and integration tests on SQLite and PostgreSQL, real OAuth2
-## clients and JWT attacks against the running binary, the admin API against its OpenAPI
-## document, then the Okta and Microsoft conformance suites against the running binary.
-test: services lint unit clients conformance
+## Every test: formatting, lints, the Helm chart and deployment files (offline), unit and
+## integration tests on SQLite and PostgreSQL, real OAuth2 clients and JWT attacks against the
+## running binary, the admin API against its OpenAPI document, then the Okta and Microsoft
+## conformance suites against the running binary.
+test: services lint chart unit clients conformance
 
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## The Helm chart (lint, render, kubernetes-validate --strict, yamllint, the values schema against
+## helm/scimgate/examples/bad) and deploy/ (hadolint, compose), offline in target/helm-venv.
+chart:
+	tests/helm/run.sh
 
 unit:
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
