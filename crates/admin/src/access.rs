@@ -14,24 +14,8 @@ use scimgate_domain::time::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::error::{Problem, json_body};
+use crate::error::{Problem, check_name, json_body};
 use crate::{AdminState, TenantAdmin};
-
-/// The longest group, workspace or project name accepted.
-const MAX_NAME: usize = 200;
-
-fn check_name(what: &str, name: &str) -> Result<String, Problem> {
-    let n = name.trim();
-    if n.is_empty() {
-        return Err(Problem::bad_request(format!("{what} must not be empty")));
-    }
-    if n.chars().count() > MAX_NAME || n.chars().any(char::is_control) {
-        return Err(Problem::bad_request(format!(
-            "{what} must be at most {MAX_NAME} printable characters"
-        )));
-    }
-    Ok(n.to_owned())
-}
 
 fn workspace_json(w: &Workspace) -> Value {
     json!({ "id": w.id.as_str(), "name": w.name, "created": w.created.to_rfc3339() })

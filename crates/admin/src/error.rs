@@ -158,3 +158,43 @@ pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
 ) -> Result<Option<Option<T>>, D::Error> {
     <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
 }
+
+/// The longest name (workspace, project, team, mapping group) in characters.
+pub(crate) const MAX_NAME: usize = 200;
+
+/// A name as the admin API stores it: trimmed, then 1 to [`MAX_NAME`] characters without
+/// control characters; `what` names it in the 400 problem.
+pub(crate) fn check_name(what: &str, name: &str) -> Result<String, Problem> {
+    let n = name.trim();
+    if n.is_empty() {
+        return Err(Problem::bad_request(format!("{what} must not be empty")));
+    }
+    if n.chars().count() > MAX_NAME || n.chars().any(char::is_control) {
+        return Err(Problem::bad_request(format!(
+            "{what} must be at most {MAX_NAME} printable characters"
+        )));
+    }
+    Ok(n.to_owned())
+}
+
+/// An integer query parameter: `default` when absent, 400 when it is not a whole number in
+/// `range`.
+pub(crate) fn query_number(
+    name: &str,
+    raw: Option<&str>,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, Problem> {
+    let Some(s) = raw else { return Ok(default) };
+    match s.trim().parse::<u64>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        Ok(_) => Err(Problem::bad_request(format!(
+            "{name} must be from {} to {}, not {s:?}",
+            range.start(),
+            range.end()
+        ))),
+        Err(_) => Err(Problem::bad_request(format!(
+            "{name} must be a whole number, not {s:?}"
+        ))),
+    }
+}

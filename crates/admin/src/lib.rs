@@ -32,8 +32,8 @@ use scimgate_domain::oauth::Scope;
 use scimgate_domain::ports::Store;
 use scimgate_domain::secrets::SecretBox;
 use scimgate_domain::tenant::Tenant;
+use scimgate_scim::auth::to_completion;
 use scimgate_scim::{AuthFailure, Authenticator};
-use tracing::Instrument as _;
 
 pub use error::Problem;
 pub use routes::configure;
@@ -230,25 +230,11 @@ impl FromRequest for TenantAdmin {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        Box::pin(to_completion(check_tenant_admin(req.clone())))
+        Box::pin(to_completion(
+            check_tenant_admin(req.clone()),
+            Problem::internal,
+        ))
     }
-}
-
-/// Runs a check that reads the database as a task of its own, so that it finishes even when
-/// actix drops the extraction because another extractor of the request failed first (a body
-/// over the limit, an unreadable query): an SQLite query of diesel-async dropped mid-way on
-/// actix's single-threaded worker runtime panics, and the client would get a reset connection
-/// instead of its 413 or 400.
-async fn to_completion<T: 'static>(
-    check: impl Future<Output = Result<T, Problem>> + 'static,
-) -> Result<T, Problem> {
-    // In the request's span: the refusal's log line carries its request id.
-    actix_web::rt::spawn(check.in_current_span())
-        .await
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "the credential check failed");
-            Err(Problem::internal())
-        })
 }
 
 impl FromRequest for Operator {

@@ -11,7 +11,7 @@ use scimgate_domain::time::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::error::Problem;
+use crate::error::{Problem, query_number};
 use crate::{AdminState, TenantAdmin};
 
 /// The largest page of members.
@@ -40,16 +40,6 @@ pub struct ListParams {
     count: Option<String>,
 }
 
-fn number(name: &str, raw: Option<&str>, default: u64) -> Result<u64, Problem> {
-    match raw {
-        None => Ok(default),
-        Some(s) => s
-            .trim()
-            .parse::<u64>()
-            .map_err(|_| Problem::bad_request(format!("{name} must be a whole number, not {s:?}"))),
-    }
-}
-
 pub async fn list(
     who: TenantAdmin,
     st: web::Data<AdminState>,
@@ -61,8 +51,14 @@ pub async fn list(
             parse_filter(f).map_err(|e| Problem::bad_request(format!("filter: {}", e.detail)))?,
         ),
     };
-    let start_index = number("startIndex", params.start_index.as_deref(), 1)?.max(1);
-    let count = number("count", params.count.as_deref(), DEFAULT_COUNT)?;
+    let start_index =
+        query_number("startIndex", params.start_index.as_deref(), 1, 0..=u64::MAX)?.max(1);
+    let count = query_number(
+        "count",
+        params.count.as_deref(),
+        DEFAULT_COUNT,
+        0..=u64::MAX,
+    )?;
     if count > MAX_COUNT {
         return Err(Problem::bad_request(format!(
             "count must be at most {MAX_COUNT}"

@@ -12,7 +12,7 @@ use scimgate_sync::webhook::WebhookSecret;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::error::{Problem, json_body};
+use crate::error::{Problem, json_body, query_number};
 use crate::{AdminState, TenantAdmin};
 
 /// The most dead letters one listing shows.
@@ -58,16 +58,11 @@ pub async fn requeue(
     st: web::Data<AdminState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
-    if !st
+    let found = st
         .consumer
         .requeue_dead_letter(&who.tenant.id, &path.1)
-        .await
-        .map_err(unavailable)?
-    {
-        return Err(Problem::not_found(format!("no dead letter {:?}", path.1)));
-    }
-    tracing::info!(tenant = %who.tenant.slug, caller = %who.caller, id = %path.1, "requeued a dead letter");
-    Ok(HttpResponse::NoContent().finish())
+        .await;
+    dead_letter_done(&who, &path.1, found, "requeued a dead letter")
 }
 
 pub async fn discard(
@@ -75,15 +70,24 @@ pub async fn discard(
     st: web::Data<AdminState>,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Problem> {
-    if !st
+    let found = st
         .consumer
         .discard_dead_letter(&who.tenant.id, &path.1)
-        .await
-        .map_err(unavailable)?
-    {
-        return Err(Problem::not_found(format!("no dead letter {:?}", path.1)));
+        .await;
+    dead_letter_done(&who, &path.1, found, "discarded a dead letter")
+}
+
+/// The answer to a requeue or discard: 204, 404 for an unknown id, 503 when the queue is down.
+fn dead_letter_done(
+    who: &TenantAdmin,
+    id: &str,
+    found: Result<bool, QueueError>,
+    what: &'static str,
+) -> Result<HttpResponse, Problem> {
+    if !found.map_err(unavailable)? {
+        return Err(Problem::not_found(format!("no dead letter {id:?}")));
     }
-    tracing::info!(tenant = %who.tenant.slug, caller = %who.caller, id = %path.1, "discarded a dead letter");
+    tracing::info!(tenant = %who.tenant.slug, caller = %who.caller, id = %id, "{what}");
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -275,13 +279,7 @@ pub async fn events(
     st: web::Data<AdminState>,
     params: web::Query<EventParams>,
 ) -> Result<HttpResponse, Problem> {
-    let limit = match params.limit.as_deref() {
-        None => 50,
-        Some(s) => match s.parse::<u64>() {
-            Ok(n) if (1..=200).contains(&n) => n,
-            _ => return Err(Problem::bad_request("limit must be a number from 1 to 200")),
-        },
-    };
+    let limit = query_number("limit", params.limit.as_deref(), 50, 1..=200)?;
     let before = match params.before.as_deref() {
         None => None,
         Some(s) => Some(Timestamp::parse_rfc3339(s).ok_or_else(|| {

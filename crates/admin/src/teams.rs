@@ -12,11 +12,10 @@ use scimgate_domain::time::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::error::{Problem, json_body, present};
+use crate::error::{Problem, check_name, json_body, present};
 use crate::{AdminState, TenantAdmin};
 
 /// The longest team name and description accepted.
-const MAX_NAME: usize = 200;
 const MAX_DESCRIPTION: usize = 2000;
 
 fn team_json(t: &Team, members: &[MemberId]) -> Value {
@@ -73,14 +72,17 @@ struct TeamBody {
     members: Option<Vec<String>>,
 }
 
-fn check_team_name(name: &str) -> Result<String, Problem> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > MAX_NAME || n.chars().any(char::is_control) {
-        return Err(Problem::bad_request(format!(
-            "a team name is 1-{MAX_NAME} printable characters"
-        )));
+/// A store error of a team write as a problem: a name taken is 409.
+fn team_write_error(e: StoreError, name: &str) -> Problem {
+    match e {
+        StoreError::Conflict { .. } => {
+            Problem::conflict(format!("a team named {name:?} already exists"))
+        }
+        StoreError::VersionMismatch => Problem::conflict(
+            "the team changed while this request was applied: read it again and retry",
+        ),
+        other => other.into(),
     }
-    Ok(n.to_owned())
 }
 
 fn check_description(d: Option<String>) -> Result<Option<String>, Problem> {
@@ -147,7 +149,7 @@ pub async fn create(
     let Some(name) = new.name.as_deref() else {
         return Err(Problem::bad_request("a team needs a name"));
     };
-    let name = check_team_name(name)?;
+    let name = check_name("a team name", name)?;
     let cat = st.store.catalogue(&who.tenant.id).await?;
     let custom_roles = check_custom_roles(&cat, new.custom_roles.unwrap_or_default())?;
     let maintainers = check_members(
@@ -174,12 +176,7 @@ pub async fn create(
     st.store
         .insert_team(&team, &members)
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict { .. } => {
-                Problem::conflict(format!("a team named {:?} already exists", team.name))
-            }
-            other => other.into(),
-        })?;
+        .map_err(|e| team_write_error(e, &team.name))?;
     st.announce(&who.tenant).await;
     tracing::info!(tenant = %who.tenant.slug, caller = %who.caller, team = %team.id, "created a team");
     Ok(HttpResponse::Created()
@@ -196,7 +193,11 @@ pub async fn patch(
     let change: TeamBody = json_body(&body)?;
     let current = team_of(&st, &who, &path.1).await?;
     let current_members = st.store.team_members(&who.tenant.id, &current.id).await?;
-    let name = change.name.as_deref().map(check_team_name).transpose()?;
+    let name = change
+        .name
+        .as_deref()
+        .map(|n| check_name("a team name", n))
+        .transpose()?;
     let members = match change.members {
         Some(ids) => Some(check_members(&st, &who, "members", ids).await?),
         None => None,
@@ -231,15 +232,7 @@ pub async fn patch(
     st.store
         .update_team(&team, current.version, replace.as_deref())
         .await
-        .map_err(|e| match e {
-            StoreError::Conflict { .. } => {
-                Problem::conflict(format!("a team named {:?} already exists", team.name))
-            }
-            StoreError::VersionMismatch => Problem::conflict(
-                "the team changed while this request was applied: read it again and retry",
-            ),
-            other => other.into(),
-        })?;
+        .map_err(|e| team_write_error(e, &team.name))?;
     st.announce(&who.tenant).await;
     tracing::info!(tenant = %who.tenant.slug, caller = %who.caller, team = %team.id, "changed a team");
     let members = replace.unwrap_or(current_members);

@@ -148,45 +148,54 @@ impl FromRequest for Principal {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        // A task of its own, so that the check finishes even when actix drops the extraction
-        // because another extractor failed first (a body over the limit): an SQLite query of
-        // diesel-async dropped mid-way on actix's single-threaded worker runtime panics, and
-        // the client would get a reset connection instead of its error.
-        let check = actix_web::rt::spawn(
+        Box::pin(to_completion(
             async move {
-            let auth = req
-                .app_data::<web::Data<Arc<dyn Authenticator>>>()
-                .ok_or_else(|| AuthError::plain(ScimError::internal()))?
-                .clone();
-            let token =
-                bearer(&req).ok_or_else(|| AuthError::unauthorized(AuthFailure::Missing))?;
-            let principal = auth
-                .authenticate(token)
-                .await
-                .map_err(AuthError::plain)?
-                .map_err(AuthError::unauthorized)?;
-            if req
-                .match_info()
-                .get("slug")
-                .is_some_and(|slug| slug != principal.tenant.slug.as_str())
-            {
-                return Err(AuthError::plain(ScimError::not_found("not found")));
-            }
-            let needed = needed_scope(&req);
-            if !principal.scopes.contains(needed) {
-                tracing::info!(credential = %principal.credential_id, %needed, "insufficient scope");
-                return Err(AuthError::insufficient_scope(needed));
-            }
-            Ok(principal)
-            }
-            // In the request's span: the refusal's log line carries its request id.
-            .in_current_span(),
-        );
-        Box::pin(async move {
-            check.await.unwrap_or_else(|e| {
-                tracing::error!(error = %e, "the credential check failed");
-                Err(AuthError::plain(ScimError::internal()))
-            })
+                let auth = req
+                    .app_data::<web::Data<Arc<dyn Authenticator>>>()
+                    .ok_or_else(|| AuthError::plain(ScimError::internal()))?
+                    .clone();
+                let token =
+                    bearer(&req).ok_or_else(|| AuthError::unauthorized(AuthFailure::Missing))?;
+                let principal = auth
+                    .authenticate(token)
+                    .await
+                    .map_err(AuthError::plain)?
+                    .map_err(AuthError::unauthorized)?;
+                if req
+                    .match_info()
+                    .get("slug")
+                    .is_some_and(|slug| slug != principal.tenant.slug.as_str())
+                {
+                    return Err(AuthError::plain(ScimError::not_found("not found")));
+                }
+                let needed = needed_scope(&req);
+                if !principal.scopes.contains(needed) {
+                    tracing::info!(credential = %principal.credential_id, %needed, "insufficient scope");
+                    return Err(AuthError::insufficient_scope(needed));
+                }
+                Ok(principal)
+            },
+            || AuthError::plain(ScimError::internal()),
+        ))
+    }
+}
+
+/// Runs a credential check as a task of its own, started now, so that it finishes even when
+/// actix drops the extraction because another extractor of the request failed first (a body
+/// over the limit, an unreadable query): an SQLite query of diesel-async dropped mid-way on
+/// actix's single-threaded worker runtime panics, and the client would get a reset connection
+/// instead of its error. `internal` is the error when the task itself fails. Shared with the
+/// admin API's extractors.
+pub fn to_completion<T: 'static, E: 'static>(
+    check: impl Future<Output = Result<T, E>> + 'static,
+    internal: fn() -> E,
+) -> impl Future<Output = Result<T, E>> {
+    // In the request's span: the refusal's log line carries its request id.
+    let task = actix_web::rt::spawn(check.in_current_span());
+    async move {
+        task.await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the credential check failed");
+            Err(internal())
         })
     }
 }

@@ -481,15 +481,13 @@ impl SyncStore for DbStore {
                         let mut q = SqlFrag::new("UPDATE member_sync SET synced_version = ");
                         q.bigint(*version);
                         if postgres {
-                            // Also a KEY SHARE lock on the member row, skipped when a DELETE
-                            // holds it: the access upsert's foreign-key check would otherwise
-                            // wait for that DELETE, whose cascade waits for our member_sync row.
-                            q.sql(" WHERE member_id IN (SELECT s.member_id FROM member_sync s \
-                                   JOIN members m ON m.id = s.member_id WHERE s.tenant_id = ")
+                            // (member_access references member_sync, not members, so writing
+                            // the access never waits for a member row a SCIM DELETE holds.)
+                            q.sql(" WHERE member_id IN (SELECT member_id FROM member_sync WHERE tenant_id = ")
                                 .text(t.as_str())
-                                .sql(" AND s.synced_version < ").bigint(*version).sql(" AND s.member_id");
+                                .sql(" AND synced_version < ").bigint(*version).sql(" AND member_id");
                             in_list(&mut q, chunk);
-                            q.sql(" FOR NO KEY UPDATE OF s SKIP LOCKED FOR KEY SHARE OF m SKIP LOCKED)");
+                            q.sql(" FOR NO KEY UPDATE SKIP LOCKED)");
                         } else {
                             q.sql(" WHERE tenant_id = ").text(t.as_str())
                                 .sql(" AND synced_version < ").bigint(*version).sql(" AND member_id");

@@ -1,3 +1,6 @@
+ALTER TABLE member_access DROP CONSTRAINT member_access_member_id_fkey;
+ALTER TABLE member_access ADD CONSTRAINT member_access_member_id_fkey
+    FOREIGN KEY (member_id) REFERENCES members (id) ON DELETE CASCADE;
 ALTER TABLE members ADD COLUMN synced_version BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE members ADD COLUMN access_version BIGINT NOT NULL DEFAULT 1;
 UPDATE members SET

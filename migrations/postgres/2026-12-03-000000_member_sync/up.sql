@@ -19,3 +19,10 @@ CREATE INDEX member_sync_behind ON member_sync (tenant_id, member_id)
 DROP INDEX members_behind;
 ALTER TABLE members DROP COLUMN access_version;
 ALTER TABLE members DROP COLUMN synced_version;
+-- The computed access hangs off member_sync, not members: the worker holds a member's
+-- member_sync row while it writes the member's access, so the access row's foreign-key check
+-- must not need the member row, which a SCIM DELETE holds while its cascade waits for the
+-- worker's member_sync row (a lock cycle). Deleting the member still deletes both.
+ALTER TABLE member_access DROP CONSTRAINT member_access_member_id_fkey;
+ALTER TABLE member_access ADD CONSTRAINT member_access_member_id_fkey
+    FOREIGN KEY (member_id) REFERENCES member_sync (member_id) ON DELETE CASCADE;
