@@ -861,6 +861,29 @@ def test_activation_on_first_sign_in_and_the_seat_limit(api, server, tenant):
     assert m["state"] == "active"
 
 
+def test_deleting_a_deactivated_mapping_past_the_seat_limit_is_409(api, server, tenant):
+    admin = tenant_admin(api, tenant)
+    bearer = static_token(api, tenant)
+    _, mapping = admin.expect(201, "POST", MAPPINGS, slug=tenant,
+                              json_body={"group": "Offboarded", "kind": "role", "role": "deactivated"},
+                              valid_request=True)
+    ann = scim_user(server, bearer, f"ann@{tenant}.example")["id"]
+    bob = scim_user(server, bearer, f"bob@{tenant}.example")["id"]
+    scim_group(server, bearer, "Offboarded", [bob])
+    eventually(lambda: synced_member(admin, tenant, bob)["access"]["state"] == "deactivated", "bob is out")
+    synced_member(admin, tenant, ann)
+    # Ann takes the one seat; without the mapping Bob would take a second.
+    admin.expect(200, "PATCH", SETTINGS, slug=tenant, json_body={"seatLimit": 1}, valid_request=True)
+    _, body = admin.expect(409, "DELETE", MAPPING, slug=tenant, id=mapping["id"])
+    problem(body, 409, "seat limit of 1 reached")
+    _, mappings = admin.expect(200, "GET", MAPPINGS, slug=tenant)
+    assert mapping["id"] in [m["id"] for m in mappings["mappings"]]
+    # With room for him it goes, and Bob gets his access back.
+    admin.expect(200, "PATCH", SETTINGS, slug=tenant, json_body={"seatLimit": 2}, valid_request=True)
+    admin.expect(204, "DELETE", MAPPING, slug=tenant, id=mapping["id"])
+    eventually(lambda: synced_member(admin, tenant, bob)["access"]["state"] == "active", "bob is back")
+
+
 # --- the end-to-end flow ---------------------------------------------------------------------
 
 def synced_team_of(admin: Api, slug: str, group: dict, members: list[str]) -> dict:

@@ -97,6 +97,10 @@ impl From<StoreError> for Problem {
         match e {
             StoreError::Conflict { what } => Self::conflict(format!("{what} is already taken")),
             StoreError::NotFound => Self::not_found("not found"),
+            StoreError::SeatLimit { limit } => Self::conflict(format!(
+                "seat limit of {limit} reached: members would get their access back; free seats \
+                 or raise the limit first"
+            )),
             other => {
                 tracing::error!(cause = %other, "storage failure");
                 Self::internal()

@@ -22,8 +22,8 @@ use crate::error::DbError;
 use crate::members::{CHUNK, check_seats};
 use crate::rows::{CountRow, MEMBER_COLUMNS, MemberRow};
 use crate::schema::{
-    events, group_mappings, groups, member_access, member_sync, members, projects, role_catalogues,
-    team_members, teams, webhook_endpoints, workspaces,
+    events, group_mappings, group_members, groups, member_access, member_sync, members, projects,
+    role_catalogues, team_members, teams, webhook_endpoints, workspaces,
 };
 use crate::sql::SqlFrag;
 
@@ -235,6 +235,7 @@ impl AccessStore for DbStore {
     }
 
     async fn delete_mapping(&self, tenant: &TenantId, id: &MappingId) -> Result<bool, StoreError> {
+        let seat_limit = self.seat_limit(tenant).await?;
         let t = tenant.to_string();
         let i = id.to_string();
         let r: Result<bool, DbError> = with_conn!(self, conn => {
@@ -248,6 +249,15 @@ impl AccessStore for DbStore {
                     bump::group_members(&t, g).execute(conn).await?;
                 }
                 diesel::delete(group_mappings::table.filter(group_mappings::id.eq(&i))).execute(conn).await?;
+                // Without a group mapped to `deactivated`, its members may take their seats
+                // back: refused past the seat limit (SEMANTICS 10), as a SCIM write would be.
+                if let (Some(limit), Some(g)) = (seat_limit, &row.group_id)
+                    && row.kind == "role" && row.role.as_deref() == Some("deactivated")
+                {
+                    let members: Vec<String> = group_members::table.filter(group_members::group_id.eq(g))
+                        .select(group_members::member_id).load(conn).await?;
+                    crate::groups::check_regained_seats(conn, &t, members, limit).await?;
+                }
                 Ok(true)
             }).await
         });

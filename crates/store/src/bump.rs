@@ -91,3 +91,38 @@ pub(crate) fn seats(tenant: &str, except: Option<&str>) -> SqlFrag {
     }
     q
 }
+
+/// How many of `ids` a group write gives their seat back (SEMANTICS 10: a reactivation past
+/// the seat limit is refused): SCIM-active, stored as deactivated, and, after the write, in no
+/// group mapped to `deactivated` (bound to the group, or naming it while unbound). Run inside
+/// the write's transaction, after its membership changes.
+pub(crate) fn regained(tenant: &str, ids: &[String]) -> SqlFrag {
+    let mut q = SqlFrag::new(
+        "SELECT COUNT(*) AS n FROM member_access a JOIN members m ON m.id = a.member_id \
+         WHERE a.tenant_id = ",
+    );
+    q.text(tenant)
+        .sql(" AND a.state = ")
+        .text("deactivated")
+        .sql(" AND m.state = ")
+        .text("active")
+        .sql(
+            " AND NOT EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id \
+             JOIN group_mappings mp ON mp.tenant_id = g.tenant_id AND mp.kind = ",
+        )
+        .text("role")
+        .sql(" AND mp.role = ")
+        .text("deactivated")
+        .sql(
+            " AND (mp.group_id = g.id OR (mp.group_id IS NULL AND mp.group_name_lc = \
+             g.display_name_lc)) WHERE gm.member_id = a.member_id) AND a.member_id IN (",
+        );
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            q.sql(", ");
+        }
+        q.text(id.as_str());
+    }
+    q.sql(")");
+    q
+}

@@ -15,7 +15,7 @@ use crate::error::DbError;
 use crate::filter_sql;
 use crate::members::CHUNK;
 use crate::paging::PageRow;
-use crate::rows::{GROUP_COLUMNS, GroupRow, GroupWrite, insert_memberships};
+use crate::rows::{CountRow, GROUP_COLUMNS, GroupRow, GroupWrite, insert_memberships};
 use crate::schema::{group_members, groups, members};
 use crate::sql::SqlFrag;
 
@@ -34,6 +34,48 @@ impl PageRow for GroupPageRow {
     }
     fn into_entity(self) -> Result<Group, DbError> {
         self.group.into_domain()
+    }
+}
+
+/// `SeatLimit` when the members of `leaving` who take their seat back would pass `limit`
+/// (SEMANTICS 10); nothing else is refused, even when the tenant is over its limit already.
+pub(crate) async fn check_regained_seats<C>(
+    conn: &mut C,
+    tenant: &str,
+    mut leaving: Vec<String>,
+    limit: u64,
+) -> Result<(), DbError>
+where
+    C: diesel_async::AsyncConnection,
+    SqlFrag: diesel_async::methods::LoadQuery<'static, C, CountRow>,
+{
+    leaving.sort();
+    leaving.dedup();
+    let mut back = 0_i64;
+    for chunk in leaving.chunks(CHUNK) {
+        back += first_count(bump::regained(tenant, chunk).load::<CountRow>(conn).await?);
+    }
+    if back == 0 {
+        return Ok(());
+    }
+    let taken = first_count(bump::seats(tenant, None).load::<CountRow>(conn).await?);
+    if u64::try_from(taken + back).unwrap_or(u64::MAX) > limit {
+        return Err(DbError::Domain(StoreError::SeatLimit { limit }));
+    }
+    Ok(())
+}
+
+fn first_count(rows: Vec<CountRow>) -> i64 {
+    <[CountRow]>::first(&rows).map_or(0, |c| c.n)
+}
+
+impl DbStore {
+    pub(crate) async fn seat_limit(&self, tenant: &TenantId) -> Result<Option<u64>, StoreError> {
+        use scimgate_domain::ports::TenantStore as _;
+        Ok(self
+            .tenant_by_id(tenant)
+            .await?
+            .and_then(|t| t.settings.seat_limit))
     }
 }
 
@@ -129,8 +171,16 @@ impl GroupStore for DbStore {
     ) -> Result<(), StoreError> {
         let row = GroupWrite::from_domain(group)?;
         let tenant = group.tenant_id.to_string();
+        let seat_limit = self.seat_limit(&group.tenant_id).await?;
         let r: Result<(), DbError> = with_conn!(self, conn => {
             conn.transaction::<_, DbError, _>(async move |conn| {
+                // Under a seat limit, members leaving a group mapped to `deactivated` may take
+                // their seats back: the tenant's lock first (the order every seat-limited write
+                // takes its locks in), the count at the end.
+                if seat_limit.is_some() {
+                    bump::lock_tenant(&tenant).execute(conn).await?;
+                }
+                let mut leaving: Vec<String> = Vec::new();
                 // Write first, read never: on SQLite a transaction that reads before it writes
                 // cannot take the write lock while another writer waits ("database is
                 // locked"). The first UPDATE matches only when the name stays; the second
@@ -174,6 +224,7 @@ impl GroupStore for DbStore {
                             }
                         }
                         MembershipChange::Remove(ids) => {
+                            leaving.extend(id_strings(ids));
                             for chunk in id_strings(ids).chunks(CHUNK) {
                                 diesel::delete(group_members::table.filter(of_group).filter(group_members::member_id.eq_any(chunk)))
                                     .execute(conn).await?;
@@ -184,11 +235,13 @@ impl GroupStore for DbStore {
                         }
                         MembershipChange::RemoveAll => {
                             bump::group_members(&tenant, &row.id).execute(conn).await?;
-                            diesel::delete(group_members::table.filter(of_group)).execute(conn).await?;
+                            leaving.extend(diesel::delete(group_members::table.filter(of_group))
+                                .returning(group_members::member_id).get_results::<String>(conn).await?);
                         }
                         MembershipChange::ReplaceAll(ids) => {
                             bump::group_members(&tenant, &row.id).execute(conn).await?;
-                            diesel::delete(group_members::table.filter(of_group)).execute(conn).await?;
+                            leaving.extend(diesel::delete(group_members::table.filter(of_group))
+                                .returning(group_members::member_id).get_results::<String>(conn).await?);
                             for insert in membership_inserts(group, ids) {
                                 insert.execute(conn).await?;
                             }
@@ -201,6 +254,13 @@ impl GroupStore for DbStore {
                 // A rename can make mappings that name the group apply, or stop applying.
                 if renamed {
                     bump::group_members(&tenant, &row.id).execute(conn).await?;
+                    if seat_limit.is_some() {
+                        leaving.extend(group_members::table.filter(of_group)
+                            .select(group_members::member_id).load::<String>(conn).await?);
+                    }
+                }
+                if let Some(limit) = seat_limit {
+                    check_regained_seats(conn, &tenant, leaving, limit).await?;
                 }
                 Ok(())
             }).await
@@ -209,8 +269,18 @@ impl GroupStore for DbStore {
     }
 
     async fn delete_group(&self, tenant: &TenantId, id: &GroupId) -> Result<bool, StoreError> {
+        let seat_limit = self.seat_limit(tenant).await?;
         let r: Result<usize, DbError> = with_conn!(self, conn => {
             conn.transaction::<_, DbError, _>(async move |conn| {
+                if let Some(limit) = seat_limit {
+                    // Its members may take their seats back (see update_group).
+                    bump::lock_tenant(tenant.as_str()).execute(conn).await?;
+                    bump::group_members(tenant.as_str(), id.as_str()).execute(conn).await?;
+                    let leaving = diesel::delete(group_members::table.filter(group_members::group_id.eq(id.as_str()))
+                        .filter(group_members::tenant_id.eq(tenant.as_str())))
+                        .returning(group_members::member_id).get_results::<String>(conn).await?;
+                    check_regained_seats(conn, tenant.as_str(), leaving, limit).await?;
+                }
                 // Its members lose whatever it gave them; the team it synced is unlinked by
                 // the worker, which sees the group gone.
                 bump::group_members(tenant.as_str(), id.as_str()).execute(conn).await?;

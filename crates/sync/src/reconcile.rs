@@ -87,7 +87,6 @@ pub async fn sync_tenant(store: &dyn Store, tenant: &TenantId) -> Result<SyncSta
     };
     sync_groups(store, &t, &mut stats).await?;
 
-    let mut model = store.access_model(tenant).await?;
     let deliver = store
         .webhook_endpoint(tenant)
         .await?
@@ -99,18 +98,20 @@ pub async fn sync_tenant(store: &dyn Store, tenant: &TenantId) -> Result<SyncSta
         // members it adds to its team are computed once, with their team, not once without
         // and again after. Members its reconcile marked behind may sort before the cursor:
         // start over (the ones done are no longer behind).
-        // A reconciled group may bind mappings made before it existed: read the model again.
-        let reconciled = stats.groups;
         if sync_groups(store, &t, &mut stats).await? {
             after = None;
-        }
-        if stats.groups != reconciled {
-            model = store.access_model(tenant).await?;
         }
         let behind = store
             .members_behind(tenant, after.as_ref(), MEMBER_BATCH)
             .await?;
         let Some(last) = behind.last() else { break };
+        // The model (catalogue, mappings, projects, default role) is read after the members,
+        // for each page: a change of it bumps the members it concerns, so one committed before
+        // this page's read is in the model read now, and one committed after leaves them
+        // behind at a newer version. Read once before the pass, a mapping deleted meanwhile
+        // would be applied as still there, at the version its deletion gave, and never
+        // recomputed (found by the admin API tests).
+        let model = store.access_model(tenant).await?;
         after = Some(last.member.id.clone());
         let updates: Vec<AccessUpdate> = behind
             .iter()

@@ -281,6 +281,97 @@ async fn the_seat_limit_refuses_a_create_or_reactivation_past_it_and_writes_noth
 }
 
 #[tokio::test]
+async fn leaving_a_deactivating_group_past_the_seat_limit_is_refused_and_writes_nothing() {
+    for_each_backend(|mut app| async move {
+        map_role(&app, "Offboarded", "deactivated").await;
+        let u1 = app
+            .scim
+            .create_user(&user("u1", "U", "One", "u1@example.com"))
+            .await;
+        app.scim
+            .create_user(&user("u2", "U", "Two", "u2@example.com"))
+            .await;
+        let u3 = app
+            .scim
+            .create_user(&user("u3", "U", "Three", "u3@example.com"))
+            .await;
+        let off = app.scim.create_group(&group("Offboarded", &[&u3])).await;
+        access_when(&app, &u3, |a| a.access.state == AccessState::Deactivated).await;
+        // u1 and u2 take the two seats; u3 would take a third by leaving the group.
+        app.set_settings(|s| s.seat_limit = Some(2)).await;
+        let remove = json!([{"op": "remove", "path": format!("members[value eq \"{u3}\"]")}]);
+        let res = app
+            .scim
+            .patch_ops(&format!("/Groups/{off}"), remove.clone())
+            .await
+            .expect_error(403, None);
+        assert!(
+            res.body["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("seat limit of 2 reached")),
+            "{}",
+            res.body
+        );
+        let replace = json!([{"op": "replace", "path": "members", "value": []}]);
+        app.scim
+            .patch_ops(&format!("/Groups/{off}"), replace)
+            .await
+            .expect_error(403, None);
+        app.scim
+            .delete(&format!("/Groups/{off}"))
+            .await
+            .expect_error(403, None);
+        // Nor may the tenant admin delete the mapping that keeps u3 out.
+        let mapping = app
+            .services
+            .db
+            .mappings(&app.tenant.id)
+            .await
+            .expect("mappings")
+            .into_iter()
+            .find(|m| m.group_name == "Offboarded")
+            .expect("the mapping");
+        let refused = app
+            .services
+            .db
+            .delete_mapping(&app.tenant.id, &mapping.id)
+            .await;
+        assert!(
+            matches!(
+                refused,
+                Err(scimgate_domain::ports::StoreError::SeatLimit { limit: 2 })
+            ),
+            "{refused:?}"
+        );
+        // Nothing was written: u3 is still a member, still deactivated.
+        let g = app.scim.get(&format!("/Groups/{off}")).await.expect(200);
+        assert_eq!(member_ids(&g.body), vec![u3.clone()]);
+        assert_eq!(
+            app.services
+                .db
+                .seats_taken(&app.tenant.id)
+                .await
+                .expect("seats"),
+            2
+        );
+        // A seat freed (u1 deactivated by the IdP), u3 may leave and takes it.
+        app.scim
+            .patch_ops(
+                &format!("/Users/{u1}"),
+                json!([{"op": "replace", "path": "active", "value": false}]),
+            )
+            .await
+            .expect(200);
+        app.scim
+            .patch_ops(&format!("/Groups/{off}"), remove)
+            .await
+            .expect(200);
+        access_when(&app, &u3, |a| a.access.state == AccessState::Active).await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_role_or_custom_role_outside_the_catalogue_is_an_invalid_value() {
     for_each_backend(|app| async move {
         let res = app
