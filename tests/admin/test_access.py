@@ -1002,7 +1002,7 @@ def test_groups_mappings_and_team_sync_reach_the_members_access(api, server, slu
     _, renamed = admin.expect(200, "PATCH", TEAM, slug=slug, id=team["id"], valid_request=True,
                               json_body={"name": "Engineering (old)", "members": [ann]})
     assert renamed["name"] == "Engineering (old)" and renamed["members"] == [ann]
-    admin.expect(201, "POST", TEAMS, slug=slug, json_body={"name": "Handmade"}, valid_request=True)
+    _, handmade = admin.expect(201, "POST", TEAMS, slug=slug, json_body={"name": "Handmade"}, valid_request=True)
 
     # Deleting the role mapping: the group's members fall back to the default role.
     admin.expect(204, "DELETE", MAPPING, slug=slug, id=role_map["id"])
@@ -1017,9 +1017,12 @@ def test_groups_mappings_and_team_sync_reach_the_members_access(api, server, slu
     assert all(e["status"] == "undelivered" for e in events["events"])  # no webhook endpoint
     stamps = [e["created"] for e in events["events"]]
     assert stamps == sorted(stamps, reverse=True)
-    # The synced team's events name it.
+    # The synced team's events name it and its group; teams made or changed here have theirs.
     made = [e for e in events["events"] if e["type"] == "team.created"]
-    assert [(e["data"]["id"], e["data"]["groupId"]) for e in made] == [(team["id"], group["id"])], made
+    assert sorted([(e["data"]["id"], e["data"]["groupId"]) for e in made], key=str) == sorted(
+        [(team["id"], group["id"]), (handmade["id"], None)], key=str), made
+    renamed_ev = [e for e in events["events"] if e["type"] == "team.updated" and e["data"].get("name") == "Engineering (old)"]
+    assert [e["data"]["id"] for e in renamed_ev] == [team["id"]], renamed_ev
     assert team["id"] in [e["data"]["id"] for e in events["events"] if e["type"] == "team.unlinked"]
 
 

@@ -50,6 +50,32 @@ fn team_member_rows(team: &Team, ids: &[MemberId]) -> Vec<SqlFrag> {
         .collect()
 }
 
+impl DbStore {
+    /// The event of a team made or changed through the admin API (issue 4 point 9), written in
+    /// the same transaction; synced teams' events come from the worker's reconcile.
+    async fn team_event(&self, team: &Team, event_type: &str) -> Result<EventRow, StoreError> {
+        let deliver = self
+            .webhook_endpoint(&team.tenant_id)
+            .await?
+            .is_some_and(|w| w.enabled);
+        let data = serde_json::json!({
+            "id": team.id,
+            "name": team.name,
+            "description": team.description,
+            "customRoles": team.custom_roles,
+            "maintainers": team.maintainers,
+            "groupId": team.group_id,
+        });
+        Ok(EventRow::new(
+            team.tenant_id.as_str(),
+            event_type,
+            &data,
+            team.last_modified,
+            deliver,
+        )?)
+    }
+}
+
 #[async_trait]
 impl AccessStore for DbStore {
     async fn catalogue(&self, tenant: &TenantId) -> Result<RoleCatalogue, StoreError> {
@@ -301,11 +327,13 @@ impl AccessStore for DbStore {
         let inserts = team_member_rows(team, member_ids);
         let ids: Vec<String> = member_ids.iter().map(ToString::to_string).collect();
         let bumps = bump::members(team.tenant_id.as_str(), &ids);
+        let event = self.team_event(team, "team.created").await?;
         let r: Result<(), DbError> = with_conn!(self, conn => {
             conn.transaction::<_, DbError, _>(async move |conn| {
                 diesel::insert_into(teams::table).values(&row).execute(conn).await?;
                 for q in inserts { q.execute(conn).await?; }
                 for q in bumps { q.execute(conn).await?; }
+                diesel::insert_into(events::table).values(&event).execute(conn).await?;
                 Ok(())
             }).await
         });
@@ -326,6 +354,7 @@ impl AccessStore for DbStore {
                 bump::members(team.tenant_id.as_str(), &strings),
             )
         });
+        let event = self.team_event(team, "team.updated").await?;
         let r: Result<(), DbError> = with_conn!(self, conn => {
             conn.transaction::<_, DbError, _>(async move |conn| {
                 let n = diesel::update(teams::table.filter(teams::id.eq(&row.id))
@@ -342,6 +371,7 @@ impl AccessStore for DbStore {
                     for q in inserts { q.execute(conn).await?; }
                     for q in bumps { q.execute(conn).await?; }
                 }
+                diesel::insert_into(events::table).values(&event).execute(conn).await?;
                 Ok(())
             }).await
         });
