@@ -54,10 +54,7 @@ impl DbStore {
     /// The event of a team made or changed through the admin API (issue 4 point 9), written in
     /// the same transaction; synced teams' events come from the worker's reconcile.
     async fn team_event(&self, team: &Team, event_type: &str) -> Result<EventRow, StoreError> {
-        let deliver = self
-            .webhook_endpoint(&team.tenant_id)
-            .await?
-            .is_some_and(|w| w.enabled);
+        let deliver = self.deliverable(&team.tenant_id).await?;
         let data = serde_json::json!({
             "id": team.id,
             "name": team.name,
@@ -401,10 +398,7 @@ impl AccessStore for DbStore {
 
     async fn unlink_all_teams(&self, tenant: &TenantId, at: Timestamp) -> Result<u64, StoreError> {
         let t = tenant.to_string();
-        let deliver = self
-            .webhook_endpoint(tenant)
-            .await?
-            .is_some_and(|w| w.enabled);
+        let deliver = self.deliverable(tenant).await?;
         let r: Result<u64, DbError> = with_conn!(self, conn => {
             conn.transaction::<_, DbError, _>(async move |conn| {
                 bump::lock_tenant(&t).execute(conn).await?;
@@ -479,7 +473,7 @@ impl AccessStore for DbStore {
             q.load::<CountRow>(conn).await.map_err(DbError::from)
         });
         let rows = r?;
-        Ok(<[CountRow]>::first(&rows).map_or(0, |c| u64::try_from(c.n).unwrap_or(0)))
+        Ok(u64::try_from(CountRow::total(&rows)).unwrap_or(0))
     }
 
     async fn record_sign_in(

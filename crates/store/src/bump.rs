@@ -14,14 +14,7 @@ pub(crate) fn members(tenant: &str, ids: &[String]) -> Vec<SqlFrag> {
     ids.chunks(CHUNK)
         .map(|chunk| {
             let mut q = SqlFrag::new(BUMP);
-            q.text(tenant).sql(" AND member_id IN (");
-            for (i, id) in chunk.iter().enumerate() {
-                if i > 0 {
-                    q.sql(", ");
-                }
-                q.text(id.as_str());
-            }
-            q.sql(")");
+            q.text(tenant).sql(" AND member_id").in_list(chunk);
             q
         })
         .collect()
@@ -115,14 +108,8 @@ pub(crate) fn regained(tenant: &str, ids: &[String]) -> SqlFrag {
         .text("deactivated")
         .sql(
             " AND (mp.group_id = g.id OR (mp.group_id IS NULL AND mp.group_name_lc = \
-             g.display_name_lc)) WHERE gm.member_id = a.member_id) AND a.member_id IN (",
-        );
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            q.sql(", ");
-        }
-        q.text(id.as_str());
-    }
-    q.sql(")");
+             g.display_name_lc)) WHERE gm.member_id = a.member_id) AND a.member_id",
+        )
+        .in_list(ids);
     q
 }

@@ -53,20 +53,16 @@ where
     leaving.dedup();
     let mut back = 0_i64;
     for chunk in leaving.chunks(CHUNK) {
-        back += first_count(bump::regained(tenant, chunk).load::<CountRow>(conn).await?);
+        back += CountRow::total(&bump::regained(tenant, chunk).load::<CountRow>(conn).await?);
     }
     if back == 0 {
         return Ok(());
     }
-    let taken = first_count(bump::seats(tenant, None).load::<CountRow>(conn).await?);
+    let taken = CountRow::total(&bump::seats(tenant, None).load::<CountRow>(conn).await?);
     if u64::try_from(taken + back).unwrap_or(u64::MAX) > limit {
         return Err(DbError::Domain(StoreError::SeatLimit { limit }));
     }
     Ok(())
-}
-
-fn first_count(rows: Vec<CountRow>) -> i64 {
-    <[CountRow]>::first(&rows).map_or(0, |c| c.n)
 }
 
 impl DbStore {

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, RunQueryDsl};
 use scimgate_domain::ids::{MemberId, TenantId};
 use scimgate_domain::member::{Member, MemberKeys};
-use scimgate_domain::ports::{AccessStore as _, ListQuery, MemberStore, Page, StoreError};
+use scimgate_domain::ports::{ListQuery, MemberStore, Page, StoreError};
 use scimgate_domain::time::Timestamp;
 
 use crate::access_rows::EventRow;
@@ -21,7 +21,7 @@ use crate::sql::SqlFrag;
 
 /// `SeatLimit` when `limit` members already take a seat.
 pub(crate) fn check_seats(count: Vec<CountRow>, limit: u64) -> Result<(), DbError> {
-    let taken = <[CountRow]>::first(&count).map_or(0, |c| c.n);
+    let taken = CountRow::total(&count);
     if u64::try_from(taken).unwrap_or(u64::MAX) >= limit {
         return Err(DbError::Domain(StoreError::SeatLimit { limit }));
     }
@@ -189,10 +189,7 @@ impl MemberStore for DbStore {
     /// Removes the member (its team memberships and stored access go with it) and writes a
     /// `member.removed` event in the same transaction, so the host application hears of it.
     async fn delete_member(&self, tenant: &TenantId, id: &MemberId) -> Result<bool, StoreError> {
-        let deliver = self
-            .webhook_endpoint(tenant)
-            .await?
-            .is_some_and(|w| w.enabled);
+        let deliver = self.deliverable(tenant).await?;
         let at = Timestamp::now();
         let r: Result<usize, DbError> = with_conn!(self, conn => {
             conn.transaction::<_, DbError, _>(async move |conn| {

@@ -40,6 +40,17 @@ impl SqlFrag {
         self.parts.push(Part::Text(v.into()));
         self
     }
+    /// ` IN (v1, v2, ...)` with every value bound.
+    pub fn in_list(&mut self, values: &[String]) -> &mut Self {
+        self.sql(" IN (");
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.sql(", ");
+            }
+            self.text(v.as_str());
+        }
+        self.sql(")")
+    }
     pub fn bigint(&mut self, v: i64) -> &mut Self {
         self.parts.push(Part::BigInt(v));
         self

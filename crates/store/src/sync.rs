@@ -51,17 +51,6 @@ struct PairRow {
     b: String,
 }
 
-fn in_list(q: &mut SqlFrag, ids: &[String]) {
-    q.sql(" IN (");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            q.sql(", ");
-        }
-        q.text(id.as_str());
-    }
-    q.sql(")");
-}
-
 /// One multi-row upsert of computed access (`excluded` works on both backends).
 fn upsert_access(rows: &[AccessRow]) -> SqlFrag {
     let mut q = SqlFrag::new(
@@ -129,7 +118,8 @@ fn insert_events(rows: &[EventRow]) -> SqlFrag {
 const EVENT_CHUNK: usize = 400;
 
 impl DbStore {
-    async fn deliverable(&self, tenant: &TenantId) -> Result<bool, StoreError> {
+    /// Whether the tenant's events are to be delivered: it has an enabled webhook endpoint.
+    pub(crate) async fn deliverable(&self, tenant: &TenantId) -> Result<bool, StoreError> {
         let r: Result<Option<bool>, DbError> = with_conn!(self, conn => {
             webhook_endpoints::table.filter(webhook_endpoints::tenant_id.eq(tenant.as_str()))
                 .select(webhook_endpoints::enabled).first(conn).await.optional().map_err(DbError::from)
@@ -147,7 +137,7 @@ impl DbStore {
         for chunk in ids.chunks(CHUNK) {
             let mut q = SqlFrag::new(sql);
             q.text(tenant.as_str()).sql(" AND x.member_id");
-            in_list(&mut q, chunk);
+            q.in_list(chunk);
             let r: Result<Vec<PairRow>, DbError> = with_conn!(self, conn => {
                 q.load::<PairRow>(conn).await.map_err(DbError::from)
             });
@@ -319,7 +309,7 @@ impl SyncStore for DbStore {
                     for chunk in ids.chunks(CHUNK) {
                         let mut q = SqlFrag::new("SELECT member_id AS id FROM member_sync WHERE tenant_id = ");
                         q.text(t.as_str()).sql(" AND member_id");
-                        in_list(&mut q, chunk);
+                        q.in_list(chunk);
                         q.sql(" ORDER BY member_id FOR NO KEY UPDATE SKIP LOCKED");
                         locked += q.load::<IdRow>(conn).await?.len();
                     }
@@ -486,12 +476,12 @@ impl SyncStore for DbStore {
                             q.sql(" WHERE member_id IN (SELECT member_id FROM member_sync WHERE tenant_id = ")
                                 .text(t.as_str())
                                 .sql(" AND synced_version < ").bigint(*version).sql(" AND member_id");
-                            in_list(&mut q, chunk);
+                            q.in_list(chunk);
                             q.sql(" FOR NO KEY UPDATE SKIP LOCKED)");
                         } else {
                             q.sql(" WHERE tenant_id = ").text(t.as_str())
                                 .sql(" AND synced_version < ").bigint(*version).sql(" AND member_id");
-                            in_list(&mut q, chunk);
+                            q.in_list(chunk);
                         }
                         q.sql(" RETURNING member_id AS id");
                         won.extend(q.load::<IdRow>(conn).await?.into_iter().map(|r| r.id));
