@@ -88,6 +88,7 @@ pub async fn announce(jobs: &dyn JobQueue, tenant: &Tenant) {
         id: tenant.id.to_string(),
         version: 0,
         traceparent: None,
+        enqueued_at_ms: None,
     };
     if let Err(e) = jobs.enqueue(&job).await {
         tracing::warn!(tenant = %tenant.slug, error = %e, "could not enqueue a tenant sync job; the sweeper will pick the change up");

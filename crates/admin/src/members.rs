@@ -150,6 +150,7 @@ pub async fn sign_in(
         id: m.id.to_string(),
         version: m.version,
         traceparent: None,
+        enqueued_at_ms: None,
     };
     if let Err(e) = st.jobs.enqueue(&job).await {
         tracing::warn!(tenant = %who.tenant.slug, error = %e, "could not enqueue a member job; the sweeper will pick the change up");

@@ -16,6 +16,27 @@ pub async fn token(
     payload: web::Payload,
     st: web::Data<AuthzState>,
 ) -> Result<HttpResponse, OAuthError> {
+    let result = issue(req, payload, st).await;
+    match &result {
+        Ok(_) => metrics::counter!(
+            "scimgate_oauth_tokens_issued_total",
+            "grant_type" => GrantType::ClientCredentials.as_str()
+        )
+        .increment(1),
+        Err(e) => metrics::counter!(
+            "scimgate_oauth_tokens_refused_total",
+            "error" => e.code.as_str()
+        )
+        .increment(1),
+    }
+    result
+}
+
+async fn issue(
+    req: HttpRequest,
+    payload: web::Payload,
+    st: web::Data<AuthzState>,
+) -> Result<HttpResponse, OAuthError> {
     let body = read_body(payload).await?;
     let form = Form::parse(&req, &body)?;
     let grant = form

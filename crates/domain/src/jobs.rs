@@ -52,6 +52,10 @@ pub struct Job {
     /// The W3C `traceparent` of the request that caused the job, carried into the worker's span.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<String>,
+    /// When the write that caused the job announced it (Unix milliseconds): the worker measures
+    /// the job's latency from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enqueued_at_ms: Option<i64>,
 }
 
 /// A job as handed to a consumer: the job plus what the queue needs to ack or retry it.

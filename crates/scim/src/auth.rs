@@ -68,6 +68,15 @@ impl AuthError {
 
     fn unauthorized(reason: AuthFailure) -> Self {
         tracing::info!(?reason, "refused SCIM credential");
+        let label = match reason {
+            AuthFailure::Missing => "missing",
+            AuthFailure::Unknown => "unknown",
+            AuthFailure::Expired => "expired",
+            AuthFailure::Revoked => "revoked",
+            AuthFailure::Invalid => "invalid",
+        };
+        metrics::counter!("scimgate_scim_credentials_refused_total", "reason" => label)
+            .increment(1);
         // RFC 6750 §3.1: no error code when the request carried no credential at all.
         let (detail, challenge) = match reason {
             AuthFailure::Missing => (
@@ -86,6 +95,8 @@ impl AuthError {
     }
 
     fn insufficient_scope(needed: Scope) -> Self {
+        metrics::counter!("scimgate_scim_credentials_refused_total", "reason" => "insufficient_scope")
+            .increment(1);
         Self {
             error: ScimError::new(
                 403,

@@ -17,7 +17,7 @@ use scimgate_authz::secrets::configured_or_generated;
 use scimgate_authz::{
     AccessTokenVerifier, AuthzState, ClientCache, CredentialState, FailureLimiter, RedisCounters,
 };
-use scimgate_domain::jobs::{JobConsumer, JobQueue};
+use scimgate_domain::jobs::{JobConsumer, JobQueue, QueueError};
 use scimgate_domain::ports::Store;
 use scimgate_scim::{Authenticator, ScimState};
 use scimgate_store::{DatabaseUrl, DbStore};
@@ -168,7 +168,7 @@ impl Services {
             hasher,
             kek,
             redis,
-            queue,
+            queue: Arc::new(Stamped(queue)),
             consumer,
             sweep_queue,
             shutdown: Arc::new(watch::channel(false).0),
@@ -194,6 +194,7 @@ impl Services {
                 consumer: consumer.clone(),
                 config: WorkerConfig {
                     sweep_every,
+                    adopt_trace: crate::telemetry::adopt_job_contexts,
                     ..WorkerConfig::default()
                 },
             }
@@ -304,8 +305,9 @@ async fn readyz(services: web::Data<Services>) -> HttpResponse {
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// One span per request with its id (taken from `X-Request-Id` when sane, else generated),
-/// echoed in the response, and one access-log line. Headers are never logged: they carry
-/// credentials.
+/// echoed in the response, continuing the caller's W3C trace context; one access-log line; the
+/// request counted and timed by route pattern (bounded: never the raw path, which names
+/// tenants and users). Headers are never logged: they carry credentials.
 async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -317,21 +319,114 @@ async fn request_context(
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    let method = req.method().clone();
+    // The route pattern, from the app's resource map (known before the route runs).
+    let route = req
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    // OpenTelemetry HTTP server semantic conventions.
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %format_args!("{method} {route}"),
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        request_id = %id,
+        http.request.method = %method,
+        http.route = %route,
+        url.path = %req.path(),
+        http.response.status_code = tracing::field::Empty,
+    );
+    crate::telemetry::adopt_request_context(&span, req.headers());
     let start = Instant::now();
-    let mut res = tracing::Instrument::instrument(next.call(req), span.clone()).await?;
-    let status = res.status().as_u16();
-    span.in_scope(|| {
-        tracing::info!(
-            status,
-            elapsed_ms = start.elapsed().as_secs_f64() * 1000.0,
-            "served"
-        )
-    });
+    let result = tracing::Instrument::instrument(next.call(req), span.clone()).await;
+    let status = match &result {
+        Ok(res) => res.status().as_u16(),
+        Err(e) => e.as_response_error().status_code().as_u16(),
+    };
+    record_request(&span, method.as_str(), &route, status, start.elapsed());
+    let mut res = result?;
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, v);
     }
     Ok(res)
+}
+
+fn record_request(span: &tracing::Span, method: &str, route: &str, status: u16, elapsed: Duration) {
+    span.record("http.response.status_code", status);
+    if status >= 500 {
+        span.record("otel.status_code", "error");
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            route,
+            elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+            "served"
+        )
+    });
+    metrics::counter!(
+        "scimgate_http_requests_total",
+        "method" => method.to_owned(),
+        "route" => route.to_owned(),
+        "status" => status.to_string(),
+    )
+    .increment(1);
+    metrics::histogram!(
+        "scimgate_http_request_duration_seconds",
+        "method" => method.to_owned(),
+        "route" => route.to_owned(),
+    )
+    .record(elapsed.as_secs_f64());
+}
+
+/// `GET /metrics`: the Prometheus text exposition format. A process running the worker reads
+/// the queue's depth at scrape time (with a short limit: a scrape never hangs on Redis).
+async fn metrics_endpoint(services: web::Data<Services>, parts: web::Data<Parts>) -> HttpResponse {
+    if parts.sync {
+        match tokio::time::timeout(Duration::from_secs(2), services.consumer.depth()).await {
+            Ok(Ok(depth)) => {
+                for (state, n) in [
+                    ("ready", depth.ready),
+                    ("in_flight", depth.in_flight),
+                    ("retrying", depth.retrying),
+                ] {
+                    metrics::gauge!("scimgate_sync_queue_depth", "state" => state).set(n as f64);
+                }
+                metrics::gauge!("scimgate_sync_dead_letters").set(depth.dead as f64);
+                metrics::gauge!("scimgate_sync_queue_up").set(1.0);
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "metrics: cannot read the sync queue's depth");
+                metrics::gauge!("scimgate_sync_queue_up").set(0.0);
+            }
+            Err(_) => {
+                tracing::warn!("metrics: the sync queue's depth did not come within 2 s");
+                metrics::gauge!("scimgate_sync_queue_up").set(0.0);
+            }
+        }
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(crate::telemetry::prometheus().render())
+}
+
+/// Stamps every job a request announces with the request's trace context and the time, so the
+/// worker's span continues the request's trace and its latency is measured from the write.
+struct Stamped(Arc<dyn JobQueue>);
+
+#[async_trait::async_trait]
+impl JobQueue for Stamped {
+    async fn enqueue(&self, job: &scimgate_domain::jobs::Job) -> Result<(), QueueError> {
+        let mut job = job.clone();
+        if job.traceparent.is_none() {
+            job.traceparent = crate::telemetry::current_traceparent();
+        }
+        if job.enqueued_at_ms.is_none() {
+            job.enqueued_at_ms = Some(scimgate_domain::time::Timestamp::now().millis());
+        }
+        self.0.enqueue(&job).await
+    }
 }
 
 /// The SCIM API's app data: its state and its authenticator.
@@ -453,11 +548,16 @@ pub async fn serve(
     let states = part_states(settings, services, parts, listener.local_addr()?).await?;
     let services = web::Data::new(services.clone());
     let (scim, authz) = (states.scim, states.authz);
+    let parts = web::Data::new(parts);
+    crate::telemetry::prometheus();
+    crate::telemetry::spawn_metrics_upkeep();
     let server = HttpServer::new(move || {
         let mut app = App::new()
             .app_data(services.clone())
             .wrap(from_fn(request_context))
+            .app_data(parts.clone())
             .route("/healthz", web::get().to(healthz))
+            .route("/metrics", web::get().to(metrics_endpoint))
             .route("/readyz", web::get().to(readyz));
         if let Some((authz, admin)) = &authz {
             app = app

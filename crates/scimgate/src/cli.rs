@@ -82,7 +82,13 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    crate::telemetry::init(&settings.log);
+    let _telemetry = match crate::telemetry::init(&settings.log, &settings.telemetry) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("error: telemetry: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -88,6 +88,31 @@ pub struct Scim {
     pub bulk_max_payload_bytes: usize,
 }
 
+/// Traces (metrics are always on `/metrics`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Telemetry {
+    /// The OTLP/HTTP endpoint of a collector, e.g. `http://otel-collector:4318` (`/v1/traces`
+    /// is appended to a bare base URL); none → spans are not exported. The standard
+    /// `OTEL_EXPORTER_OTLP_HEADERS` variable adds headers (a vendor's API key).
+    pub otlp_endpoint: Option<String>,
+    /// The `service.name` resource attribute of exported spans.
+    pub service_name: String,
+    /// The share of new traces sampled (0.0–1.0); a request carrying a `traceparent` keeps its
+    /// caller's decision.
+    pub sample_ratio: f64,
+}
+
+impl Default for Telemetry {
+    fn default() -> Self {
+        Self {
+            otlp_endpoint: None,
+            service_name: "scimgate".to_owned(),
+            sample_ratio: 1.0,
+        }
+    }
+}
+
 /// The OAuth2 authorization server.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -189,6 +214,8 @@ pub struct Settings {
     pub admin: Admin,
     #[serde(default)]
     pub sync: Sync,
+    #[serde(default)]
+    pub telemetry: Telemetry,
 }
 
 const SECRET_KEYS: [&str; 5] = [
@@ -252,6 +279,16 @@ impl Settings {
             "oauth.access_token_ttl_seconds must be between 1 and {}",
             scimgate_authz::registry::MAX_LIFETIME_SECONDS
         );
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&settings.telemetry.sample_ratio),
+            "telemetry.sample_ratio must be between 0.0 and 1.0, not {}",
+            settings.telemetry.sample_ratio
+        );
+        if let Some(endpoint) = settings.telemetry.otlp_endpoint.as_deref()
+            && !endpoint.trim().is_empty()
+        {
+            crate::telemetry::traces_url(endpoint)?;
+        }
         Ok(settings)
     }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use scimgate_domain::ids::TenantId;
-use scimgate_domain::jobs::{Delivery, Job, JobConsumer, JobKind, JobQueue};
+use scimgate_domain::jobs::{Delivery, Job, JobConsumer, JobKind, JobQueue, RetryOutcome};
 use scimgate_domain::ports::Store;
 use tokio::sync::watch;
 
@@ -21,6 +21,9 @@ pub struct WorkerConfig {
     pub block: Duration,
     /// How often the sweeper looks for tenants behind.
     pub sweep_every: Duration,
+    /// Continues the jobs' traces in a pass's span, given their `traceparent`s (the binary
+    /// plugs OpenTelemetry in here; the default leaves the span as it is).
+    pub adopt_trace: fn(&tracing::Span, &[&str]),
 }
 
 impl Default for WorkerConfig {
@@ -29,6 +32,7 @@ impl Default for WorkerConfig {
             batch: 100,
             block: Duration::from_secs(1),
             sweep_every: Duration::from_secs(5),
+            adopt_trace: |_, _| {},
         }
     }
 }
@@ -83,34 +87,70 @@ impl Worker {
             by_tenant.entry(d.job.tenant.clone()).or_default().push(d);
         }
         for (tenant, ds) in by_tenant {
-            let started = std::time::Instant::now();
-            match sync_tenant(self.store.as_ref(), &tenant).await {
-                Ok(stats) => {
-                    tracing::info!(
-                        tenant = %tenant,
-                        jobs = ds.len(),
-                        groups = stats.groups,
-                        members = stats.members,
-                        skipped = stats.skipped,
-                        teams_unlinked = stats.teams_unlinked,
-                        elapsed_ms = started.elapsed().as_millis() as u64,
-                        "tenant synced"
-                    );
-                    if let Err(e) = self.consumer.ack(&ds).await {
-                        // Not acked: redelivered later, harmlessly (state-based).
-                        tracing::warn!(error = %e, "cannot ack sync jobs");
+            let span = tracing::info_span!(
+                "sync tenant",
+                otel.kind = "consumer",
+                otel.status_code = tracing::field::Empty,
+                tenant = %tenant,
+                jobs = ds.len(),
+            );
+            let parents: Vec<&str> = ds
+                .iter()
+                .filter_map(|d| d.job.traceparent.as_deref())
+                .collect();
+            (self.config.adopt_trace)(&span, &parents);
+            tracing::Instrument::instrument(self.pass(&tenant, &ds), span.clone()).await;
+        }
+    }
+
+    /// One tenant's reconcile for the jobs naming it, then their ack (or their failure).
+    async fn pass(&self, tenant: &TenantId, ds: &[Delivery]) {
+        let started = std::time::Instant::now();
+        let result = sync_tenant(self.store.as_ref(), tenant).await;
+        metrics::histogram!("scimgate_sync_pass_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
+        match result {
+            Ok(stats) => {
+                tracing::info!(
+                    tenant = %tenant,
+                    jobs = ds.len(),
+                    groups = stats.groups,
+                    members = stats.members,
+                    skipped = stats.skipped,
+                    teams_unlinked = stats.teams_unlinked,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "tenant synced"
+                );
+                if let Err(e) = self.consumer.ack(ds).await {
+                    // Not acked: redelivered later, harmlessly (state-based).
+                    tracing::warn!(error = %e, "cannot ack sync jobs");
+                    return;
+                }
+                let now = scimgate_domain::time::Timestamp::now().millis();
+                for d in ds {
+                    metrics::counter!("scimgate_sync_jobs_total", "outcome" => "done").increment(1);
+                    if let Some(at) = d.job.enqueued_at_ms {
+                        metrics::histogram!("scimgate_sync_job_latency_seconds")
+                            .record((now - at).max(0) as f64 / 1000.0);
                     }
                 }
-                Err(e) => {
-                    tracing::error!(tenant = %tenant, error = %e, "tenant sync failed");
-                    for d in &ds {
-                        match self.consumer.fail(d, &e.to_string()).await {
-                            Ok(outcome) => {
-                                tracing::info!(receipt = %d.receipt, attempt = d.attempt, ?outcome, "sync job failed")
-                            }
-                            Err(qe) => {
-                                tracing::warn!(error = %qe, "cannot record a failed sync job")
-                            }
+            }
+            Err(e) => {
+                tracing::Span::current().record("otel.status_code", "error");
+                tracing::error!(tenant = %tenant, error = %e, "tenant sync failed");
+                for d in ds {
+                    match self.consumer.fail(d, &e.to_string()).await {
+                        Ok(outcome) => {
+                            let label = match outcome {
+                                RetryOutcome::Retrying(_) => "retrying",
+                                RetryOutcome::DeadLettered => "dead_lettered",
+                            };
+                            metrics::counter!("scimgate_sync_jobs_total", "outcome" => label)
+                                .increment(1);
+                            tracing::info!(receipt = %d.receipt, attempt = d.attempt, ?outcome, "sync job failed")
+                        }
+                        Err(qe) => {
+                            tracing::warn!(error = %qe, "cannot record a failed sync job")
                         }
                     }
                 }
@@ -151,6 +191,7 @@ pub async fn sweep_once(
             id: tenant.to_string(),
             version: 0,
             traceparent: None,
+            enqueued_at_ms: None,
         };
         if let Err(e) = queue.enqueue(&job).await {
             tracing::warn!(tenant = %tenant, error = %e, "queue unreachable: the sweeper syncs the tenant itself");
@@ -160,6 +201,8 @@ pub async fn sweep_once(
         }
     }
     if !tenants.is_empty() {
+        metrics::counter!("scimgate_sync_sweeper_tenants_behind_total")
+            .increment(tenants.len() as u64);
         tracing::info!(tenants = tenants.len(), "sweeper found tenants behind");
     }
     Ok(tenants.len())

@@ -190,6 +190,7 @@ fn job(tenant_name: &str, kind: JobKind, id: &str, version: i64) -> Job {
         id: id.to_owned(),
         version,
         traceparent: None,
+        enqueued_at_ms: None,
     }
 }
 
@@ -222,6 +223,7 @@ async fn an_enqueued_job_is_delivered_once_and_acking_it_leaves_nothing_behind<B
 
     let sent = Job {
         traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".into()),
+        enqueued_at_ms: None,
         ..job("tenant-a", JobKind::Group, "g1", 7)
     };
     q.enqueue(&sent).await.unwrap();

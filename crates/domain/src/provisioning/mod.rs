@@ -32,6 +32,7 @@ impl Ctx<'_> {
             id: id.to_owned(),
             version,
             traceparent: None,
+            enqueued_at_ms: None,
         };
         if let Err(e) = self.jobs.enqueue(&job).await {
             tracing::warn!(error = %e, kind = kind.as_str(), id, "could not enqueue a sync job; the sweeper will pick the change up");

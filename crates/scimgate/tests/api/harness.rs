@@ -247,6 +247,7 @@ fn settings(url: &str, tune: &impl Fn(&mut Settings)) -> Settings {
             sweep_seconds: 1,
             ..scimgate::config::Sync::default()
         },
+        telemetry: scimgate::config::Telemetry::default(),
     };
     tune(&mut s);
     s

@@ -118,8 +118,14 @@ pub struct Deployment {
 impl Deployment {
     /// Everything but the workers, on the database at `database_url`.
     pub async fn start(database_url: &str) -> Self {
+        Self::start_with(database_url, |_| {}).await
+    }
+
+    /// The same, with the processes' environment tuned first.
+    pub async fn start_with(database_url: &str, tune: impl FnOnce(&mut Env)) -> Self {
         let redis = RedisServer::start().await;
-        let env = Env::new(database_url, &redis.url());
+        let mut env = Env::new(database_url, &redis.url());
+        tune(&mut env);
         // The real CLI, as support staff do it (it also runs the migrations).
         env.cli(&["tenant", "create", "acme", "--name", "Acme", "--json"]);
         let token = env.cli(&["token", "create", "--tenant", "acme", "--json"])["token"]

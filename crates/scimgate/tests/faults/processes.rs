@@ -218,6 +218,13 @@ impl Env {
         }
     }
 
+    /// Sets (or replaces) one variable.
+    #[allow(dead_code)] // Not every test binary tunes the environment.
+    pub fn set(&mut self, key: &str, value: &str) {
+        self.vars.retain(|(k, _)| k != key);
+        self.vars.push((key.to_owned(), value.to_owned()));
+    }
+
     fn command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_scimgate"));
         cmd.current_dir(&self.dir).env_remove("RUST_LOG");

@@ -100,6 +100,7 @@ mod tests {
             id: "m".into(),
             version: 1,
             traceparent: None,
+            enqueued_at_ms: None,
         }
     }
 

@@ -118,7 +118,13 @@ impl State {
             .and_then(|id| self.ready.get_mut(id))
         {
             if job.version > existing.job.version {
+                // Latency counts from the first write the entry stands for.
+                let first = existing.job.enqueued_at_ms;
                 existing.job = job;
+                existing.job.enqueued_at_ms = match (first, existing.job.enqueued_at_ms) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
             }
             existing.attempt = existing.attempt.min(attempt);
             return Ok(());
