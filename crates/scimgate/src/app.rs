@@ -384,8 +384,14 @@ fn record_request(span: &tracing::Span, method: &str, route: &str, status: u16, 
 /// the queue's depth at scrape time (with a short limit: a scrape never hangs on Redis).
 async fn metrics_endpoint(services: web::Data<Services>, parts: web::Data<Parts>) -> HttpResponse {
     if parts.sync {
-        match tokio::time::timeout(Duration::from_secs(2), services.consumer.depth()).await {
-            Ok(Ok(depth)) => {
+        let depth =
+            match tokio::time::timeout(Duration::from_secs(2), services.consumer.depth()).await {
+                Ok(Ok(depth)) => Ok(depth),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err("no answer within 2 s".to_owned()),
+            };
+        match depth {
+            Ok(depth) => {
                 for (state, n) in [
                     ("ready", depth.ready),
                     ("in_flight", depth.in_flight),
@@ -396,12 +402,8 @@ async fn metrics_endpoint(services: web::Data<Services>, parts: web::Data<Parts>
                 metrics::gauge!("scimgate_sync_dead_letters").set(depth.dead as f64);
                 metrics::gauge!("scimgate_sync_queue_up").set(1.0);
             }
-            Ok(Err(e)) => {
+            Err(e) => {
                 tracing::warn!(error = %e, "metrics: cannot read the sync queue's depth");
-                metrics::gauge!("scimgate_sync_queue_up").set(0.0);
-            }
-            Err(_) => {
-                tracing::warn!("metrics: the sync queue's depth did not come within 2 s");
                 metrics::gauge!("scimgate_sync_queue_up").set(0.0);
             }
         }

@@ -72,7 +72,7 @@ pub fn init(log: &Log, telemetry: &Telemetry) -> anyhow::Result<Guard> {
         )
         // A request that arrives sampled (or not) keeps its caller's decision.
         .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
-            telemetry.sample_ratio.clamp(0.0, 1.0),
+            telemetry.sample_ratio,
         ))));
     let endpoint = telemetry
         .otlp_endpoint
@@ -90,8 +90,6 @@ pub fn init(log: &Log, telemetry: &Telemetry) -> anyhow::Result<Guard> {
     }
     let provider = builder.build();
     let tracer = provider.tracer("scimgate");
-    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-    opentelemetry::global::set_tracer_provider(provider.clone());
 
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&log.level));
     let logs = if log.format.eq_ignore_ascii_case("json") {

@@ -107,8 +107,8 @@ impl Worker {
     async fn pass(&self, tenant: &TenantId, ds: &[Delivery]) {
         let started = std::time::Instant::now();
         let result = sync_tenant(self.store.as_ref(), tenant).await;
-        metrics::histogram!("scimgate_sync_pass_duration_seconds")
-            .record(started.elapsed().as_secs_f64());
+        let elapsed = started.elapsed();
+        metrics::histogram!("scimgate_sync_pass_duration_seconds").record(elapsed.as_secs_f64());
         match result {
             Ok(stats) => {
                 tracing::info!(
@@ -118,7 +118,7 @@ impl Worker {
                     members = stats.members,
                     skipped = stats.skipped,
                     teams_unlinked = stats.teams_unlinked,
-                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    elapsed_ms = elapsed.as_millis() as u64,
                     "tenant synced"
                 );
                 if let Err(e) = self.consumer.ack(ds).await {
@@ -126,13 +126,12 @@ impl Worker {
                     tracing::warn!(error = %e, "cannot ack sync jobs");
                     return;
                 }
+                metrics::counter!("scimgate_sync_jobs_total", "outcome" => "done")
+                    .increment(ds.len() as u64);
                 let now = scimgate_domain::time::Timestamp::now().millis();
-                for d in ds {
-                    metrics::counter!("scimgate_sync_jobs_total", "outcome" => "done").increment(1);
-                    if let Some(at) = d.job.enqueued_at_ms {
-                        metrics::histogram!("scimgate_sync_job_latency_seconds")
-                            .record((now - at).max(0) as f64 / 1000.0);
-                    }
+                let latency = metrics::histogram!("scimgate_sync_job_latency_seconds");
+                for at in ds.iter().filter_map(|d| d.job.enqueued_at_ms) {
+                    latency.record((now - at).max(0) as f64 / 1000.0);
                 }
             }
             Err(e) => {
